@@ -1,0 +1,1 @@
+"""The Scrapy project: outlets declared as data, one generic news spider, the store pipeline."""

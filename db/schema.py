@@ -1,0 +1,154 @@
+"""Schema of the store, as an ordered list of migrations.
+
+The schema version is SQLite's ``user_version``: migration *n* (1-based) brings a
+store from version n-1 to n. Each migration runs in its own transaction, so a
+store is never left between versions. To change the schema, append a migration;
+never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+BUSY_TIMEOUT_MS = 30_000
+
+_V1_CORE = """
+CREATE TABLE outlets (
+    name TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    home_url TEXT NOT NULL,
+    domains TEXT NOT NULL  -- JSON list
+);
+
+CREATE TABLE stories (
+    id INTEGER PRIMARY KEY,
+    title TEXT,
+    teaser TEXT,
+    body TEXT,
+    category TEXT,
+    location TEXT,
+    first_seen TEXT,
+    last_updated TEXT,
+    source_count INTEGER NOT NULL DEFAULT 0,
+    outlet_count INTEGER NOT NULL DEFAULT 0,
+    representative_article_id INTEGER
+);
+
+CREATE TABLE articles (
+    id INTEGER PRIMARY KEY,
+    url TEXT NOT NULL UNIQUE,
+    canonical_url TEXT NOT NULL UNIQUE,
+    outlet TEXT NOT NULL,
+    title TEXT NOT NULL,
+    seo_title TEXT,
+    kicker TEXT,
+    teaser TEXT,
+    body TEXT,
+    authors TEXT NOT NULL DEFAULT '[]',   -- JSON list of people
+    published TEXT,                       -- ISO 8601 with offset
+    modified TEXT,
+    section TEXT,
+    keywords TEXT NOT NULL DEFAULT '[]',  -- JSON list
+    language TEXT,
+    image TEXT,
+    dateline TEXT,
+    etag TEXT,
+    last_modified TEXT,
+    fetched_at TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    story_id INTEGER REFERENCES stories(id),
+    copy_of INTEGER REFERENCES articles(id)
+);
+CREATE INDEX articles_outlet_published ON articles(outlet, published);
+CREATE INDEX articles_published ON articles(published);
+CREATE INDEX articles_story_id ON articles(story_id);
+
+CREATE TABLE crawl_runs (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL,          -- shared by the outlets crawled by one process
+    outlet TEXT NOT NULL,
+    pid INTEGER,
+    started_at TEXT NOT NULL,
+    ended_at TEXT,
+    status TEXT NOT NULL,          -- running | ok | partial | failed | interrupted
+    discovered INTEGER NOT NULL DEFAULT 0,
+    fetched INTEGER NOT NULL DEFAULT 0,
+    new INTEGER NOT NULL DEFAULT 0,
+    updated INTEGER NOT NULL DEFAULT 0,
+    unchanged INTEGER NOT NULL DEFAULT 0,
+    failed INTEGER NOT NULL DEFAULT 0,
+    errors TEXT NOT NULL DEFAULT '[]'  -- JSON list of one-line messages
+);
+CREATE INDEX crawl_runs_outlet_started ON crawl_runs(outlet, started_at);
+CREATE UNIQUE INDEX crawl_runs_run_outlet ON crawl_runs(run_id, outlet);
+
+-- Validators of feeds and sitemaps, for conditional GET on the next crawl.
+CREATE TABLE feed_state (
+    url TEXT PRIMARY KEY,
+    etag TEXT,
+    last_modified TEXT,
+    fetched_at TEXT NOT NULL
+);
+
+CREATE VIEW story_sources AS
+SELECT articles.story_id, articles.id AS article_id, articles.url, articles.canonical_url,
+       articles.outlet, articles.title, articles.published, articles.copy_of
+FROM articles WHERE articles.story_id IS NOT NULL;
+"""
+
+MIGRATIONS: list[str] = [_V1_CORE]
+
+
+def connect(path: str) -> sqlite3.Connection:
+    """Open the store, creating or migrating it, in WAL mode with a busy timeout.
+
+    The connection is in autocommit mode: callers group their writes with
+    ``transaction()`` from ``db.store`` so that nothing is written half.
+    """
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    migrate(conn)
+    return conn
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Apply the migrations the store lacks; return the resulting version."""
+    version = schema_version(conn)
+    if version > len(MIGRATIONS):
+        raise RuntimeError(
+            f"store schema version {version} is newer than this newsagg ({len(MIGRATIONS)}); upgrade newsagg"
+        )
+    for number in range(version + 1, len(MIGRATIONS) + 1):
+        # BEGIN IMMEDIATE so that two processes opening a new store do not both migrate it.
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if schema_version(conn) < number:
+                for statement in _statements(MIGRATIONS[number - 1]):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {number}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return schema_version(conn)
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration into statements (executescript would commit our transaction)."""
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    if current.strip():
+        statements.append(current.strip())
+    return statements

@@ -1,0 +1,175 @@
+"""Every SQL statement on articles, outlets, crawl runs and feed validators.
+
+Functions take an open connection from ``db.schema.connect`` and plain values;
+writes that belong together go inside one ``transaction``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, Literal
+
+ARTICLE_FIELDS = (
+    "url", "canonical_url", "outlet", "title", "seo_title", "kicker", "teaser", "body",
+    "authors", "published", "modified", "section", "keywords", "language", "image",
+    "dateline", "etag", "last_modified", "fetched_at", "content_hash",
+)
+_JSON_FIELDS = ("authors", "keywords")
+UpsertResult = Literal["new", "updated", "unchanged"]
+RUN_COUNTERS = ("discovered", "fetched", "new", "updated", "unchanged", "failed")
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any exception (nothing is written half)."""
+    if conn.in_transaction:
+        yield conn
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+# --- outlets -------------------------------------------------------------------------
+
+def upsert_outlet(conn: sqlite3.Connection, name: str, title: str, home_url: str, domains: Sequence[str]) -> None:
+    conn.execute(
+        "INSERT INTO outlets (name, title, home_url, domains) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT(name) DO UPDATE SET title = excluded.title, home_url = excluded.home_url, "
+        "domains = excluded.domains",
+        (name, title, home_url, json.dumps(list(domains))),
+    )
+
+
+# --- articles ------------------------------------------------------------------------
+
+def _row_values(article: Mapping[str, Any]) -> list[Any]:
+    values = []
+    for field in ARTICLE_FIELDS:
+        value = article.get(field)
+        if field in _JSON_FIELDS:
+            value = json.dumps(list(value or []), ensure_ascii=False)
+        values.append(value)
+    return values
+
+
+def upsert_article(conn: sqlite3.Connection, article: Mapping[str, Any]) -> tuple[int, UpsertResult]:
+    """Insert or update one article keyed by canonical URL (or fetched URL); return (id, result).
+
+    An article whose ``content_hash`` is unchanged is left as it is, so a recrawl of
+    unchanged pages writes nothing.
+    """
+    existing = conn.execute(
+        "SELECT id, content_hash FROM articles WHERE canonical_url = ? OR url = ? "
+        "ORDER BY canonical_url = ? DESC LIMIT 1",
+        (article["canonical_url"], article["url"], article["canonical_url"]),
+    ).fetchone()
+    if existing is None:
+        placeholders = ", ".join("?" for _ in ARTICLE_FIELDS)
+        cursor = conn.execute(
+            f"INSERT INTO articles ({', '.join(ARTICLE_FIELDS)}) VALUES ({placeholders})",
+            _row_values(article),
+        )
+        return int(cursor.lastrowid), "new"
+    if existing["content_hash"] == article["content_hash"]:
+        return int(existing["id"]), "unchanged"
+    assignments = ", ".join(f"{field} = ?" for field in ARTICLE_FIELDS)
+    conn.execute(f"UPDATE articles SET {assignments} WHERE id = ?", [*_row_values(article), existing["id"]])
+    return int(existing["id"]), "updated"
+
+
+def known_article_urls(conn: sqlite3.Connection, outlet: str) -> dict[str, str]:
+    """Every stored URL of an outlet (fetched and canonical) → when it was last fetched."""
+    known: dict[str, str] = {}
+    for row in conn.execute("SELECT url, canonical_url, fetched_at FROM articles WHERE outlet = ?", (outlet,)):
+        known[row["url"]] = row["fetched_at"]
+        known[row["canonical_url"]] = row["fetched_at"]
+    return known
+
+
+def article_validators(conn: sqlite3.Connection, url: str) -> tuple[str | None, str | None]:
+    row = conn.execute("SELECT etag, last_modified FROM articles WHERE url = ?", (url,)).fetchone()
+    return (row["etag"], row["last_modified"]) if row else (None, None)
+
+
+def count_rows(conn: sqlite3.Connection, table: Literal["articles", "stories", "outlets"]) -> int:
+    return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def article_by_url(conn: sqlite3.Connection, url: str) -> dict[str, Any] | None:
+    row = conn.execute("SELECT * FROM articles WHERE url = ? OR canonical_url = ?", (url, url)).fetchone()
+    if row is None:
+        return None
+    article = dict(row)
+    for field in _JSON_FIELDS:
+        article[field] = json.loads(article[field])
+    return article
+
+
+# --- feed validators -----------------------------------------------------------------
+
+def feed_validators(conn: sqlite3.Connection, url: str) -> tuple[str | None, str | None]:
+    row = conn.execute("SELECT etag, last_modified FROM feed_state WHERE url = ?", (url,)).fetchone()
+    return (row["etag"], row["last_modified"]) if row else (None, None)
+
+
+def save_feed_validators(
+    conn: sqlite3.Connection, url: str, etag: str | None, last_modified: str | None, fetched_at: str
+) -> None:
+    conn.execute(
+        "INSERT INTO feed_state (url, etag, last_modified, fetched_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT(url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified, "
+        "fetched_at = excluded.fetched_at",
+        (url, etag, last_modified, fetched_at),
+    )
+
+
+# --- crawl runs ----------------------------------------------------------------------
+
+def start_run(conn: sqlite3.Connection, run_id: str, outlet: str, pid: int, started_at: str) -> None:
+    conn.execute(
+        "INSERT INTO crawl_runs (run_id, outlet, pid, started_at, status) VALUES (?, ?, ?, ?, 'running') "
+        "ON CONFLICT(run_id, outlet) DO NOTHING",
+        (run_id, outlet, pid, started_at),
+    )
+
+
+def finish_run(
+    conn: sqlite3.Connection,
+    run_id: str,
+    outlet: str,
+    ended_at: str,
+    status: str,
+    counts: Mapping[str, int],
+    errors: Sequence[str],
+) -> None:
+    assignments = ", ".join(f"{name} = ?" for name in RUN_COUNTERS)
+    conn.execute(
+        f"UPDATE crawl_runs SET ended_at = ?, status = ?, errors = ?, {assignments} "
+        "WHERE run_id = ? AND outlet = ?",
+        (ended_at, status, json.dumps(list(errors), ensure_ascii=False),
+         *(int(counts.get(name, 0)) for name in RUN_COUNTERS), run_id, outlet),
+    )
+
+
+def running_runs(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    return [dict(row) for row in conn.execute("SELECT * FROM crawl_runs WHERE status = 'running'")]
+
+
+def mark_run_interrupted(conn: sqlite3.Connection, run_row_id: int, ended_at: str) -> None:
+    conn.execute(
+        "UPDATE crawl_runs SET status = 'interrupted', ended_at = coalesce(ended_at, ?) WHERE id = ?",
+        (ended_at, run_row_id),
+    )
+
+
+def runs_of(conn: sqlite3.Connection, run_id: str) -> list[dict[str, Any]]:
+    rows = conn.execute("SELECT * FROM crawl_runs WHERE run_id = ? ORDER BY outlet", (run_id,))
+    return [{**dict(row), "errors": json.loads(row["errors"])} for row in rows]
