@@ -1,0 +1,1 @@
+"""The `newsagg` command line and the APScheduler daemon."""

@@ -1,0 +1,48 @@
+"""The `newsagg` command line."""
+
+from __future__ import annotations
+
+import click
+
+from crawlers.outlets import DECLARED
+from scheduler.crawl import format_summary, run_crawl_child
+from scheduler.options import config_option, db_option, load
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="newsagg")
+def cli() -> None:
+    """Crawl German news outlets, group articles that report the same event, keep
+    merged stories in a SQLite store.
+
+    \b
+    Quick start:
+        newsagg crawl --max-articles 20     # crawl every outlet into ./news.db
+        newsagg stories                     # the newest merged stories
+    """
+
+
+@cli.command()
+@db_option
+@config_option
+@click.option("--outlet", "outlets", multiple=True, type=click.Choice(sorted(DECLARED)),
+              help="Crawl only this outlet (repeatable; default: every enabled outlet).")
+@click.option("--max-articles", type=click.IntRange(min=0), default=None,
+              help="Fetch at most N articles per outlet (0 = no limit).")
+def crawl(db_path: str | None, config_file: str | None, outlets: tuple[str, ...], max_articles: int | None) -> None:
+    """Crawl the outlets once into the store, then group the new articles.
+
+    Runs Scrapy in a child process; progress goes to stderr, a summary per
+    outlet to stdout. Exits 1 when an outlet failed entirely.
+
+    \b
+    Example:
+        newsagg crawl --db news.db --outlet t_online --max-articles 20
+    """
+    config = load(config_file)
+    chosen = list(outlets) or config.enabled_outlets
+    limit = config.max_articles if max_articles is None else max_articles
+    result = run_crawl_child(db_path or config.db, chosen, limit, config)
+    click.echo(format_summary(result.runs))
+    if result.failed_outlets:
+        raise click.ClickException(f"no article from: {', '.join(result.failed_outlets)}")

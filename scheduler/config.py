@@ -1,0 +1,132 @@
+"""One TOML config file with built-in defaults; every command works without it.
+
+Looked up as ``--config FILE``, else ``$NEWSAGG_CONFIG``, else ``./newsagg.toml`` if
+present. A wrong key or value fails with one line naming the key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from crawlers.outlets import DECLARED
+from dedupe.settings import GroupingSettings
+
+DEFAULT_CONFIG_NAME = "newsagg.toml"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be used; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class OutletSchedule:
+    enabled: bool = True
+    interval_minutes: float = 15.0
+
+
+@dataclass(frozen=True)
+class DaemonSettings:
+    jitter_seconds: float = 60.0
+    misfire_grace_seconds: float = 600.0
+
+
+@dataclass(frozen=True)
+class Config:
+    db: str = "news.db"
+    log_level: str = "INFO"
+    max_articles: int = 0  # per outlet and crawl; 0 = no limit
+    outlets: dict[str, OutletSchedule] = field(
+        default_factory=lambda: {name: OutletSchedule() for name in DECLARED}
+    )
+    grouping: GroupingSettings = field(default_factory=GroupingSettings)
+    daemon: DaemonSettings = field(default_factory=DaemonSettings)
+    source: str | None = None  # the file it was read from
+
+    @property
+    def enabled_outlets(self) -> list[str]:
+        return [name for name, schedule in self.outlets.items() if schedule.enabled]
+
+
+def config_path(explicit: str | None) -> Path | None:
+    if explicit:
+        return Path(explicit)
+    if os.environ.get("NEWSAGG_CONFIG"):
+        return Path(os.environ["NEWSAGG_CONFIG"])
+    default = Path(DEFAULT_CONFIG_NAME)
+    return default if default.exists() else None
+
+
+def load_config(explicit: str | None = None) -> Config:
+    path = config_path(explicit)
+    if path is None:
+        return Config()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    return parse_config(raw, str(path))
+
+
+def parse_config(raw: dict[str, Any], source: str = "<config>") -> Config:
+    """Build a Config from parsed TOML, naming the first wrong key."""
+    raw = dict(raw)
+    store = _table(raw.pop("store", {}), "store", source)
+    log = _table(raw.pop("log", {}), "log", source)
+    crawl = _table(raw.pop("crawl", {}), "crawl", source)
+    outlets_raw = _table(raw.pop("outlets", {}), "outlets", source)
+    grouping = _dataclass_from(GroupingSettings, raw.pop("grouping", {}), "grouping", source)
+    daemon = _dataclass_from(DaemonSettings, raw.pop("daemon", {}), "daemon", source)
+    if raw:
+        raise ConfigError(f"{source}: unknown key {sorted(raw)[0]!r} (known: store, log, crawl, outlets, grouping, daemon)")
+    db = _pop_typed(store, "path", str, Config.db, "store", source)
+    level = _pop_typed(log, "level", str, Config.log_level, "log", source).upper()
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"{source}: log.level must be one of {', '.join(LOG_LEVELS)}, not {level!r}")
+    max_articles = _pop_typed(crawl, "max_articles", int, 0, "crawl", source)
+    for leftover, section in ((store, "store"), (log, "log"), (crawl, "crawl")):
+        if leftover:
+            raise ConfigError(f"{source}: unknown key {section}.{sorted(leftover)[0]}")
+    outlets = {name: OutletSchedule() for name in DECLARED}
+    for name, value in outlets_raw.items():
+        if name not in DECLARED:
+            raise ConfigError(f"{source}: unknown outlet outlets.{name} (known: {', '.join(sorted(DECLARED))})")
+        outlets[name] = _dataclass_from(OutletSchedule, value, f"outlets.{name}", source)
+        if outlets[name].interval_minutes <= 0:
+            raise ConfigError(f"{source}: outlets.{name}.interval_minutes must be positive")
+    return Config(db=db, log_level=level, max_articles=max_articles, outlets=outlets,
+                  grouping=grouping, daemon=daemon, source=source)
+
+
+def _table(value: Any, name: str, source: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{source}: {name} must be a table")
+    return dict(value)
+
+
+def _pop_typed(table: dict[str, Any], key: str, kind: type, default: Any, section: str, source: str) -> Any:
+    value = table.pop(key, default)
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+        raise ConfigError(f"{source}: {section}.{key} must be {kind.__name__}, not {value!r}")
+    return value
+
+
+def _dataclass_from(cls: type, value: Any, section: str, source: str) -> Any:
+    table = _table(value, section, source)
+    hints = get_type_hints(cls)
+    kwargs = {}
+    for item in dataclasses.fields(cls):
+        if item.name in table:
+            kwargs[item.name] = _pop_typed(table, item.name, hints[item.name], None, section, source)
+    if table:
+        raise ConfigError(f"{source}: unknown key {section}.{sorted(table)[0]}")
+    return cls(**kwargs)
