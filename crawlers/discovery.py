@@ -1,0 +1,110 @@
+"""Feeds and sitemaps → article URLs: RSS 2.0, Atom, RDF/RSS 1.0, news sitemaps, sitemap indexes.
+
+XML from the network is parsed with entity expansion, DTD loading and network access
+off; a document that declares entities is refused outright (billion-laughs bombs).
+"""
+
+from __future__ import annotations
+
+import email.utils
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from lxml import etree
+
+_PARSER = etree.XMLParser(
+    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True
+)
+_DATE_TAGS = ("lastmod", "publication_date", "updated", "published", "pubDate", "date", "modified")
+
+
+class FeedError(ValueError):
+    """A feed or sitemap that cannot be read; the message is one line."""
+
+
+@dataclass
+class Discovery:
+    articles: list[tuple[str, str | None]] = field(default_factory=list)  # (url, last change as ISO 8601)
+    sitemaps: list[str] = field(default_factory=list)  # children of a sitemap index
+
+
+def parse_feed(body: bytes) -> Discovery:
+    """Read any of the supported feed and sitemap formats."""
+    head = body[:4096].lstrip()
+    if not head:
+        raise FeedError("empty feed")
+    if b"<!ENTITY" in body[:65536].upper():
+        raise FeedError("feed declares XML entities; refused (possible XML bomb)")
+    try:
+        root = etree.fromstring(body, _PARSER)
+    except etree.XMLSyntaxError as error:
+        raise FeedError(f"malformed XML: {error}") from None
+    kind = etree.QName(root).localname
+    if kind == "sitemapindex":
+        return Discovery(sitemaps=[url for url, _ in _entries(root, "sitemap", _loc)])
+    if kind == "urlset":
+        return Discovery(articles=list(_entries(root, "url", _loc)))
+    if kind in ("rss", "RDF"):
+        return Discovery(articles=list(_entries(root, "item", _rss_link)))
+    if kind == "feed":
+        return Discovery(articles=list(_entries(root, "entry", _atom_link)))
+    raise FeedError(f"not a feed or sitemap (root element <{kind}>)")
+
+
+def _children(element: etree._Element, name: str) -> list[etree._Element]:
+    return [child for child in element.iter() if isinstance(child.tag, str) and etree.QName(child).localname == name]
+
+
+def _text(element: etree._Element, name: str) -> str | None:
+    for child in _children(element, name):
+        if child.text and child.text.strip():
+            return child.text.strip()
+    return None
+
+
+def _loc(entry: etree._Element) -> str | None:
+    return _text(entry, "loc")
+
+
+def _rss_link(item: etree._Element) -> str | None:
+    return _text(item, "link") or item.get("{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about") or _text(item, "guid")
+
+
+def _atom_link(entry: etree._Element) -> str | None:
+    for link in _children(entry, "link"):
+        if link.get("rel", "alternate") == "alternate" and link.get("href"):
+            return link.get("href")
+    return None
+
+
+def _entries(root: etree._Element, name: str, url_of) -> list[tuple[str, str | None]]:
+    found = []
+    for entry in _children(root, name):
+        url = url_of(entry)
+        if url and url.startswith(("http://", "https://")):
+            found.append((url, _entry_date(entry)))
+    return found
+
+
+def _entry_date(entry: etree._Element) -> str | None:
+    for tag in _DATE_TAGS:
+        value = _text(entry, tag)
+        parsed = parse_datetime(value) if value else None
+        if parsed:
+            return parsed.isoformat()
+    return None
+
+
+def parse_datetime(value: str | None) -> datetime | None:
+    """ISO 8601 or RFC 822 (as in RSS and HTTP headers) → aware datetime; None if unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            parsed = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)

@@ -1,0 +1,118 @@
+"""Crawl bookkeeping: the run's row in `crawl_runs`, and progress lines on stderr."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from twisted.internet import task
+
+from db.schema import connect
+from db.store import RUN_COUNTERS, finish_run, start_run, transaction, upsert_outlet
+
+logger = logging.getLogger(__name__)
+MAX_ERRORS_KEPT = 50
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def count(crawler: Crawler, counter: str, amount: int = 1) -> None:
+    crawler.stats.inc_value(f"newsagg/{counter}", amount)
+
+
+def record_error(crawler: Crawler, message: str) -> None:
+    """One line in the log and in the run's errors; counts as a failed item."""
+    logger.warning(message)
+    count(crawler, "failed")
+    errors = crawler.stats.get_value("newsagg/errors") or []
+    if len(errors) < MAX_ERRORS_KEPT:
+        crawler.stats.set_value("newsagg/errors", [*errors, message])
+
+
+def counters(crawler: Crawler) -> dict[str, int]:
+    return {name: int(crawler.stats.get_value(f"newsagg/{name}", 0)) for name in RUN_COUNTERS}
+
+
+class CrawlRunRecorder:
+    """Opens the outlet's `crawl_runs` row when the spider opens and closes it with the counts."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.db_path = crawler.settings.get("NEWSAGG_DB")
+        self.run_id = crawler.settings.get("NEWSAGG_RUN_ID") or f"{now_iso()}-{uuid.uuid4().hex[:8]}"
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlRunRecorder:
+        return cls(crawler)
+
+    def spider_opened(self, spider: Spider) -> None:
+        outlet = spider.outlet
+        conn = connect(self.db_path)
+        try:
+            with transaction(conn):
+                upsert_outlet(conn, outlet.name, outlet.title, spider.declared.home_url, spider.declared.domains)
+                start_run(conn, self.run_id, outlet.name, os.getpid(), now_iso())
+        finally:
+            conn.close()
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        numbers = counters(self.crawler)
+        errors = self.crawler.stats.get_value("newsagg/errors") or []
+        stored = numbers["new"] + numbers["updated"] + numbers["unchanged"]
+        if reason == "shutdown":
+            status = "interrupted"
+        elif stored == 0 and errors:
+            status = "failed"
+        else:
+            status = "partial" if errors else "ok"
+        conn = connect(self.db_path)
+        try:
+            with transaction(conn):
+                finish_run(conn, self.run_id, spider.outlet.name, now_iso(), status, numbers, errors)
+        finally:
+            conn.close()
+
+
+class CrawlProgress:
+    """Every few seconds, one line per outlet on stderr: articles/s and the counts so far."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.interval = crawler.settings.getfloat("NEWSAGG_PROGRESS_INTERVAL")
+        self.started = time.monotonic()
+        self.loop: task.LoopingCall | None = None
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlProgress:
+        return cls(crawler)
+
+    def spider_opened(self, spider: Spider) -> None:
+        self.started = time.monotonic()
+        self.loop = task.LoopingCall(self.report, spider)
+        self.loop.start(self.interval, now=False)
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.loop and self.loop.running:
+            self.loop.stop()
+        self.report(spider, final=True)
+
+    def report(self, spider: Spider, final: bool = False) -> None:
+        numbers: dict[str, Any] = counters(self.crawler)
+        rate = numbers["fetched"] / max(time.monotonic() - self.started, 1e-6)
+        logger.info(
+            "%s%s: %d discovered, %d fetched (%.1f articles/s), %d new, %d updated, %d unchanged, %d failed",
+            spider.name, " done" if final else "", numbers["discovered"], numbers["fetched"], rate,
+            numbers["new"], numbers["updated"], numbers["unchanged"], numbers["failed"],
+        )

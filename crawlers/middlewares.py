@@ -1,0 +1,155 @@
+"""Downloader middlewares: stay on the outlet's hosts, fetch only what changed, back off on retries."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.task import deferLater
+
+from crawlers.discovery import parse_datetime
+from crawlers.extensions import count, now_iso
+from db.schema import connect
+from db.store import article_validators, feed_validators, known_article_urls, save_feed_validators, transaction
+
+logger = logging.getLogger(__name__)
+FEED, ARTICLE = "feed", "article"
+
+
+class OffOutletRefused(IgnoreRequest):
+    """A request (often a redirect) to a host the outlet does not own."""
+
+
+class SkippedUnchanged(IgnoreRequest):
+    """An article stored before and not changed since, or answered 304 Not Modified."""
+
+
+class ArticleLimitReached(IgnoreRequest):
+    """--max-articles is reached for this outlet."""
+
+
+class OutletOnlyMiddleware:
+    """Refuse every request outside the outlet's own hosts, redirects included."""
+
+    def process_request(self, request: Request, spider: Spider) -> None:
+        if spider.outlet.owns(request.url):
+            return None
+        origin = request.meta.get("redirect_urls", [None])[0]
+        where = f" (redirected from {origin})" if origin else ""
+        raise OffOutletRefused(f"refused {request.url}: not on {spider.outlet.title}'s hosts{where}")
+
+
+class IncrementalFetchMiddleware:
+    """Skip articles stored and unchanged since; conditional GET for feeds and changed articles."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.max_articles = crawler.settings.getint("NEWSAGG_MAX_ARTICLES")
+        self.started = 0
+        self.conn: sqlite3.Connection | None = None
+        self.known: dict[str, str] = {}
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> IncrementalFetchMiddleware:
+        return cls(crawler)
+
+    def spider_opened(self, spider: Spider) -> None:
+        self.conn = connect(self.crawler.settings.get("NEWSAGG_DB"))
+        self.known = known_article_urls(self.conn, spider.outlet.name)
+
+    def spider_closed(self, spider: Spider) -> None:
+        if self.conn:
+            self.conn.close()
+
+    def process_request(self, request: Request, spider: Spider) -> None:
+        kind = request.meta.get("newsagg_kind")
+        if kind == FEED:
+            self._add_validators(request, *feed_validators(self.conn, request.url))
+        elif kind == ARTICLE and not request.meta.get("newsagg_admitted"):
+            self._admit_article(request)
+        return None
+
+    def _admit_article(self, request: Request) -> None:
+        fetched_at = self.known.get(request.url)
+        changed_at = parse_datetime(request.meta.get("newsagg_lastmod"))
+        if fetched_at and (changed_at is None or changed_at <= parse_datetime(fetched_at)):
+            count(self.crawler, "unchanged")
+            raise SkippedUnchanged(request.url)
+        if self.max_articles and self.started >= self.max_articles:
+            raise ArticleLimitReached(request.url)
+        self.started += 1
+        request.meta["newsagg_admitted"] = True
+        if fetched_at:
+            self._add_validators(request, *article_validators(self.conn, request.url))
+
+    @staticmethod
+    def _add_validators(request: Request, etag: str | None, last_modified: str | None) -> None:
+        if etag:
+            request.headers.setdefault("If-None-Match", etag)
+        if last_modified:
+            request.headers.setdefault("If-Modified-Since", last_modified)
+
+    def process_response(self, request: Request, response: Response, spider: Spider) -> Response:
+        kind = request.meta.get("newsagg_kind")
+        if response.status == 304:
+            if kind == ARTICLE:
+                count(self.crawler, "unchanged")
+            raise SkippedUnchanged(f"{request.url}: not modified")
+        if kind == FEED and response.status == 200:
+            etag = response.headers.get("ETag")
+            last_modified = response.headers.get("Last-Modified")
+            if etag or last_modified:
+                with transaction(self.conn):
+                    save_feed_validators(
+                        self.conn, request.url,
+                        etag.decode("latin-1") if etag else None,
+                        last_modified.decode("latin-1") if last_modified else None,
+                        now_iso(),
+                    )
+        return response
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    """Scrapy's retry on 429/5xx, but waiting first: 2 s, 4 s, … or the server's Retry-After."""
+
+    def __init__(self, settings, base: float, ceiling: float):
+        super().__init__(settings)
+        self.base, self.ceiling = base, ceiling
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> BackoffRetryMiddleware:
+        middleware = cls(
+            crawler.settings,
+            crawler.settings.getfloat("NEWSAGG_RETRY_BACKOFF"),
+            crawler.settings.getfloat("NEWSAGG_RETRY_BACKOFF_MAX"),
+        )
+        middleware.crawler = crawler
+        return middleware
+
+    async def process_response(self, request: Request, response: Response, spider: Spider | None = None):
+        if response.status in self.retry_http_codes and not request.meta.get("dont_retry"):
+            retries = request.meta.get("retry_times", 0)
+            if retries < request.meta.get("max_retry_times", self.max_retry_times):
+                await self._sleep(self._delay(retries, response))
+        return super().process_response(request, response)
+
+    def _delay(self, retries: int, response: Response) -> float:
+        delay = self.base * 2**retries
+        retry_after = (response.headers.get("Retry-After") or b"").decode("latin-1").strip()
+        if retry_after.isdigit():
+            delay = max(delay, float(retry_after))
+        return min(delay, self.ceiling)
+
+    @staticmethod
+    async def _sleep(seconds: float) -> None:
+        from twisted.internet import reactor  # imported late: Scrapy installs its reactor first
+
+        await maybe_deferred_to_future(deferLater(reactor, seconds, lambda: None))

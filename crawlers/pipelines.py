@@ -1,0 +1,85 @@
+"""Item pipeline: clean an extracted article, then store and group it in one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import unicodedata
+from typing import Any
+
+from scrapy import Spider
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+
+from crawlers.extensions import count, record_error
+from db.schema import connect
+from db.store import transaction, upsert_article
+from dedupe.settings import GroupingSettings
+
+# What makes two fetches of an article the same content (validators and fetch time aside).
+HASHED_FIELDS = (
+    "canonical_url", "title", "seo_title", "kicker", "teaser", "body", "authors", "published",
+    "modified", "section", "keywords", "language", "image", "dateline",
+)
+
+
+def clean_text(value: Any) -> Any:
+    """NFC, no stray whitespace within lines; paragraphs (blank lines) kept."""
+    if not isinstance(value, str):
+        return value
+    value = unicodedata.normalize("NFC", value).replace("\u00ad", "")
+    paragraphs = (" ".join(part.split()) for part in value.split("\n\n"))
+    return "\n\n".join(p for p in paragraphs if p) or None
+
+
+def clean_article(item: dict[str, Any]) -> dict[str, Any]:
+    article = {key: clean_text(value) for key, value in item.items()}
+    article["authors"] = list(dict.fromkeys(a for a in map(clean_text, item.get("authors") or []) if a))
+    article["keywords"] = list(dict.fromkeys(k for k in map(clean_text, item.get("keywords") or []) if k))
+    article["canonical_url"] = article.get("canonical_url") or article["url"]
+    if not article.get("title"):
+        raise DropItem(f"{article['url']}: no headline")
+    article["content_hash"] = content_hash(article)
+    return article
+
+
+def content_hash(article: dict[str, Any]) -> str:
+    content = json.dumps([article.get(field) for field in HASHED_FIELDS], ensure_ascii=False)
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()
+
+
+class StorePipeline:
+    """Upsert keyed by canonical URL and group new or changed articles, all or nothing."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.db_path = crawler.settings.get("NEWSAGG_DB")
+        self.grouping = GroupingSettings(**crawler.settings.getdict("NEWSAGG_GROUPING"))
+        self.conn: sqlite3.Connection | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StorePipeline:
+        return cls(crawler)
+
+    def open_spider(self, spider: Spider) -> None:
+        self.conn = connect(self.db_path)
+
+    def close_spider(self, spider: Spider) -> None:
+        if self.conn:
+            self.conn.close()
+
+    def process_item(self, item: dict[str, Any], spider: Spider) -> dict[str, Any]:
+        try:
+            article = clean_article(item)
+        except DropItem as reason:
+            record_error(self.crawler, f"{spider.name}: dropped {reason}")
+            raise
+        try:
+            with transaction(self.conn):
+                article_id, result = upsert_article(self.conn, article)
+        except sqlite3.Error as error:
+            record_error(self.crawler, f"{spider.name}: could not store {article['url']}: {error}")
+            raise DropItem(str(error)) from None
+        count(self.crawler, result)
+        return {**article, "id": article_id}

@@ -1,0 +1,46 @@
+"""The crawl child process: ``python -m crawlers.run --db PATH --run-id ID OUTLET…``.
+
+`newsagg crawl` and the daemon start one of these per crawl, because Twisted's
+reactor cannot be restarted inside one process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
+from crawlers.spiders.news import SPIDERS
+
+
+def project_settings(**overrides: object) -> Settings:
+    """The project's settings module (policy included), then the given overrides."""
+    settings = Settings()
+    settings.setmodule("crawlers.settings", priority="project")
+    for name, value in overrides.items():
+        settings.set(name, value, priority="cmdline")
+    return settings
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m crawlers.run")
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--run-id", required=True)
+    parser.add_argument("--max-articles", type=int, default=0)
+    parser.add_argument("--grouping", default="{}", help="GroupingSettings fields as JSON")
+    parser.add_argument("--log-level", default="INFO")
+    parser.add_argument("outlets", nargs="+", choices=sorted(SPIDERS))
+    args = parser.parse_args(argv)
+    process = CrawlerProcess(project_settings(
+        NEWSAGG_DB=args.db, NEWSAGG_RUN_ID=args.run_id, NEWSAGG_MAX_ARTICLES=args.max_articles,
+        NEWSAGG_GROUPING=json.loads(args.grouping), LOG_LEVEL=args.log_level,
+    ))
+    for name in args.outlets:
+        process.crawl(SPIDERS[name])
+    process.start()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""Crawl policy for every crawl path (`newsagg crawl`, the daemon, `scrapy crawl`).
+
+Loaded by name (``crawlers.settings``), never rebuilt from a bare dict: a bare dict
+silently falls back to Scrapy's defaults (robots.txt ignored, no delay).
+"""
+
+BOT_NAME = "newsagg"
+SPIDER_MODULES = ["crawlers.spiders"]
+NEWSPIDER_MODULE = "crawlers.spiders"
+
+# Honest, identifiable, polite.
+USER_AGENT = "newsagg/0.1 (news aggregation crawler; +https://github.com/newsagg/newsagg)"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+COOKIES_ENABLED = False
+
+# Bounded work per response.
+DOWNLOAD_TIMEOUT = 20
+DOWNLOAD_MAXSIZE = 5 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+REDIRECT_MAX_TIMES = 5
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+NEWSAGG_RETRY_BACKOFF = 2.0       # seconds before the first retry, doubled each time
+NEWSAGG_RETRY_BACKOFF_MAX = 60.0  # also caps a server's Retry-After
+
+# Nothing listens: no telnet console, no remote control server (it can run code in the crawler).
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+
+DOWNLOADER_MIDDLEWARES = {
+    "crawlers.middlewares.OutletOnlyMiddleware": 50,
+    "crawlers.middlewares.IncrementalFetchMiddleware": 60,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawlers.middlewares.BackoffRetryMiddleware": 550,
+}
+ITEM_PIPELINES = {"crawlers.pipelines.StorePipeline": 300}
+EXTENSIONS = {
+    "scrapy.extensions.telnet.TelnetConsole": None,
+    "scrapy.extensions.logstats.LogStats": None,
+    "crawlers.extensions.CrawlRunRecorder": 100,
+    "crawlers.extensions.CrawlProgress": 110,
+}
+
+LOG_LEVEL = "INFO"
+STATS_DUMP = False  # the run's counts go to crawl_runs and the progress lines instead
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+# Store and run identity; `newsagg crawl` sets them, `scrapy crawl` uses these defaults.
+NEWSAGG_DB = "news.db"
+NEWSAGG_RUN_ID = None
+NEWSAGG_MAX_ARTICLES = 0           # per outlet; 0 = no limit
+NEWSAGG_GROUPING = {}              # GroupingSettings fields from the config file
+NEWSAGG_PROGRESS_INTERVAL = 5.0    # seconds between progress lines on stderr
+
+# An outlet moved onto a loopback base URL (tests, local mirrors) is fetched without delay.
+NEWSAGG_LOOPBACK_DELAY = 0.0
+NEWSAGG_LOOPBACK_RETRY_BACKOFF = 0.1

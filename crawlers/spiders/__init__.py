@@ -1,0 +1,1 @@
+"""One generic news spider; `crawlers.spiders.news` declares one subclass per outlet."""
