@@ -96,7 +96,62 @@ SELECT articles.story_id, articles.id AS article_id, articles.url, articles.cano
 FROM articles WHERE articles.story_id IS NOT NULL;
 """
 
-MIGRATIONS: list[str] = [_V1_CORE]
+_V2_SEARCH = """
+-- Full-text search over articles and merged stories. External-content FTS5 tables (the text is
+-- stored once, in articles and stories) kept current by triggers, so the crawl and the grouping
+-- need not know about them. unicode61 with remove_diacritics 2 folds ü→u, é→e, so "Munchen"
+-- finds "München"; no porter stemmer, which is English-only and mangles German words.
+-- content="…" in double quotes is the form datasette recognises when it looks for a table's FTS.
+CREATE VIRTUAL TABLE articles_fts USING fts5(
+    title, teaser, body, content="articles", content_rowid="id",
+    tokenize="unicode61 remove_diacritics 2"
+);
+INSERT INTO articles_fts(articles_fts) VALUES ('rebuild');
+
+CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
+    INSERT INTO articles_fts(rowid, title, teaser, body) VALUES (new.id, new.title, new.teaser, new.body);
+END;
+CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN
+    INSERT INTO articles_fts(articles_fts, rowid, title, teaser, body)
+    VALUES ('delete', old.id, old.title, old.teaser, old.body);
+END;
+-- Only when the text changes: the grouping sets story_id on every article it places.
+CREATE TRIGGER articles_fts_update AFTER UPDATE OF title, teaser, body ON articles
+WHEN old.title IS NOT new.title OR old.teaser IS NOT new.teaser OR old.body IS NOT new.body BEGIN
+    INSERT INTO articles_fts(articles_fts, rowid, title, teaser, body)
+    VALUES ('delete', old.id, old.title, old.teaser, old.body);
+    INSERT INTO articles_fts(rowid, title, teaser, body) VALUES (new.id, new.title, new.teaser, new.body);
+END;
+
+CREATE VIRTUAL TABLE stories_fts USING fts5(
+    title, teaser, body, content="stories", content_rowid="id",
+    tokenize="unicode61 remove_diacritics 2"
+);
+INSERT INTO stories_fts(stories_fts) VALUES ('rebuild');
+
+CREATE TRIGGER stories_fts_insert AFTER INSERT ON stories BEGIN
+    INSERT INTO stories_fts(rowid, title, teaser, body) VALUES (new.id, new.title, new.teaser, new.body);
+END;
+CREATE TRIGGER stories_fts_delete AFTER DELETE ON stories BEGIN
+    INSERT INTO stories_fts(stories_fts, rowid, title, teaser, body)
+    VALUES ('delete', old.id, old.title, old.teaser, old.body);
+END;
+-- Only when the text changes: a new source often changes nothing but the counts and dates.
+CREATE TRIGGER stories_fts_update AFTER UPDATE OF title, teaser, body ON stories
+WHEN old.title IS NOT new.title OR old.teaser IS NOT new.teaser OR old.body IS NOT new.body BEGIN
+    INSERT INTO stories_fts(stories_fts, rowid, title, teaser, body)
+    VALUES ('delete', old.id, old.title, old.teaser, old.body);
+    INSERT INTO stories_fts(rowid, title, teaser, body) VALUES (new.id, new.title, new.teaser, new.body);
+END;
+
+-- What the canned queries of `newsagg serve` (db/canned.py) and its default sort and facets read.
+CREATE INDEX stories_last_updated ON stories(last_updated);
+CREATE INDEX stories_outlet_count_last_updated ON stories(outlet_count, last_updated);
+CREATE INDEX stories_category ON stories(category);
+CREATE INDEX stories_location ON stories(location);
+"""
+
+MIGRATIONS: list[str] = [_V1_CORE, _V2_SEARCH]
 
 
 def connect(path: str) -> sqlite3.Connection:
