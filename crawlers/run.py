@@ -31,11 +31,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-articles", type=int, default=0)
     parser.add_argument("--grouping", default="{}", help="GroupingSettings fields as JSON")
     parser.add_argument("--log-level", default="INFO")
+    parser.add_argument("--download-timeout", type=float, default=20.0)
     parser.add_argument("outlets", nargs="+", choices=sorted(SPIDERS))
     args = parser.parse_args(argv)
     process = CrawlerProcess(project_settings(
         NEWSAGG_DB=args.db, NEWSAGG_RUN_ID=args.run_id, NEWSAGG_MAX_ARTICLES=args.max_articles,
         NEWSAGG_GROUPING=json.loads(args.grouping), LOG_LEVEL=args.log_level,
+        DOWNLOAD_TIMEOUT=args.download_timeout,
     ))
     for name in args.outlets:
         process.crawl(SPIDERS[name])

@@ -41,6 +41,7 @@ class Config:
     db: str = "news.db"
     log_level: str = "INFO"
     max_articles: int = 0  # per outlet and crawl; 0 = no limit
+    download_timeout: float = 20.0  # seconds per request
     outlets: dict[str, OutletSchedule] = field(
         default_factory=lambda: {name: OutletSchedule() for name in DECLARED}
     )
@@ -91,6 +92,9 @@ def parse_config(raw: dict[str, Any], source: str = "<config>") -> Config:
     if level not in LOG_LEVELS:
         raise ConfigError(f"{source}: log.level must be one of {', '.join(LOG_LEVELS)}, not {level!r}")
     max_articles = _pop_typed(crawl, "max_articles", int, 0, "crawl", source)
+    download_timeout = _pop_typed(crawl, "download_timeout", float, Config.download_timeout, "crawl", source)
+    if download_timeout <= 0:
+        raise ConfigError(f"{source}: crawl.download_timeout must be positive")
     for leftover, section in ((store, "store"), (log, "log"), (crawl, "crawl")):
         if leftover:
             raise ConfigError(f"{source}: unknown key {section}.{sorted(leftover)[0]}")
@@ -101,7 +105,7 @@ def parse_config(raw: dict[str, Any], source: str = "<config>") -> Config:
         outlets[name] = _dataclass_from(OutletSchedule, value, f"outlets.{name}", source)
         if outlets[name].interval_minutes <= 0:
             raise ConfigError(f"{source}: outlets.{name}.interval_minutes must be positive")
-    return Config(db=db, log_level=level, max_articles=max_articles, outlets=outlets,
+    return Config(db=db, log_level=level, max_articles=max_articles, download_timeout=download_timeout, outlets=outlets,
                   grouping=grouping, daemon=daemon, source=source)
 
 

@@ -44,6 +44,7 @@ class CrawlChild:
         command = [
             sys.executable, "-m", "crawlers.run", "--db", db, "--run-id", self.run_id,
             "--max-articles", str(max_articles), "--log-level", config.log_level,
+            "--download-timeout", str(config.download_timeout),
             "--grouping", json.dumps(dataclasses.asdict(config.grouping)), *self.outlets,
         ]
         self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL)

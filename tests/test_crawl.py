@@ -1,0 +1,203 @@
+"""`newsagg crawl` end to end: real Scrapy, pipeline and SQLite against real pages on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+from local_outlets import OutletServer, fixture_pages, local_outlets, outlet_env
+
+ALL_PAGES = fixture_pages()
+
+
+def squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def paragraph_recall(expected: list[str], body: str) -> float:
+    flat = squash(body)
+    return sum(squash(p) in flat for p in expected) / len(expected)
+
+
+@pytest.fixture(scope="module")
+def crawled_store(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    """Every fixture page crawled once by `newsagg crawl`; stored rows by canonical path."""
+    db = tmp_path_factory.mktemp("crawl") / "news.db"
+    with local_outlets() as servers:
+        env = {**os.environ, **outlet_env(servers)}
+        done = subprocess.run([sys.executable, "-m", "scheduler", "crawl", "--db", str(db)],
+                              env=env, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-3000:]
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    rows = {re.sub(r"^https?://[^/]+", "", row["url"]): dict(row) for row in conn.execute("SELECT * FROM articles")}
+    conn.close()
+    return rows
+
+
+@pytest.mark.parametrize("page", ALL_PAGES, ids=lambda page: page.name)
+def test_crawl_stores_each_page_with_its_expected_fields(crawled_store: dict[str, dict], page) -> None:
+    row = crawled_store[page.path]
+    expected = page.expected
+    assert row["outlet"] == page.outlet
+    assert row["title"] == expected["title"].strip()
+    assert set(json.loads(row["authors"])) == set(expected["authors"])
+    published = datetime.fromisoformat(row["published"])
+    assert published.utcoffset() is not None, "published needs an offset"
+    assert abs((published - datetime.fromisoformat(expected["published"])).total_seconds()) <= 60
+    if expected.get("paragraphs"):
+        assert paragraph_recall(expected["paragraphs"], row["body"]) >= 0.95
+        expected_length = len(squash(" ".join(expected["paragraphs"] + (expected.get("subheadlines") or []))))
+        assert len(squash(row["body"])) <= 1.3 * expected_length
+    for subheading in expected.get("subheadlines") or []:
+        assert squash(subheading) in squash(row["body"])
+    if expected.get("teaser"):
+        assert squash(row["teaser"]) == squash(expected["teaser"])
+    assert row["canonical_url"].startswith("https://"), "canonical URL is the outlet's own"
+
+
+def test_crawl_prints_a_summary_per_outlet_and_progress_on_stderr(crawl) -> None:
+    with OutletServer("t_online") as server:
+        outcome = crawl(server)
+    assert outcome.returncode == 0, outcome.stderr[-2000:]
+    assert re.search(r"t_online\s+ok\s+1\s+1\s+1\s+0\s+0\s+0", outcome.stdout), outcome.stdout
+    assert "articles/s" in outcome.stderr
+    run = outcome.run("t_online")
+    assert (run["status"], run["discovered"], run["fetched"], run["new"]) == ("ok", 1, 1, 1)
+
+
+def test_second_crawl_fetches_no_article_again_and_changes_nothing(crawl) -> None:
+    with OutletServer("rosenheim24") as server:
+        first = crawl(server)
+        before = first.articles()
+        server.requests.clear()
+        second = crawl(server)
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert second.articles() == before
+    assert len(before) == len(server.pages)
+    assert server.article_paths_requested() == []
+    assert any(headers.get("If-None-Match") for _, _, headers in server.requests), "feeds are fetched conditionally"
+
+
+def test_second_crawl_skips_stored_articles_even_when_the_feed_changes(crawl) -> None:
+    with OutletServer("berliner_zeitung") as server:
+        crawl(server)
+        for feed in server.outlet.feeds + server.outlet.sitemaps:
+            server.routes[re.sub(r"^https?://[^/]+", "", feed)].headers["ETag"] = '"changed"'  # feeds look new
+        server.requests.clear()
+        second = crawl(server)
+    assert server.article_paths_requested() == []
+    assert second.run("berliner_zeitung")["unchanged"] == len(server.pages)
+
+
+def test_changed_article_is_updated_not_duplicated(crawl) -> None:
+    with OutletServer("rosenheim24") as server:
+        crawl(server)
+        page = next(page for page in server.pages if b"Nostradamus" in page.html)
+        server.changed = datetime.fromisoformat("2030-01-01T00:00:00+00:00")  # the feeds announce a change
+        server.reset_routes()
+        server.set_page(page.path, page.html.replace(b"Nostradamus", b"Nostradamus (changed)"))
+        outcome = crawl(server)
+    articles = outcome.articles()
+    assert len(articles) == len(server.pages)
+    run = outcome.run("rosenheim24")
+    assert (run["updated"], run["new"]) == (1, 0)
+    assert any("(changed)" in article["title"] + (article["body"] or "") for article in articles)
+
+
+def test_max_articles_limits_the_fetches_per_outlet(crawl) -> None:
+    with OutletServer("rosenheim24") as server:
+        outcome = crawl(server, args=("--max-articles", "1"))
+    assert len(outcome.articles()) == 1
+    assert len(server.article_paths_requested()) == 1
+
+
+def test_robots_txt_is_obeyed(crawl) -> None:
+    with OutletServer("rosenheim24") as server:
+        server.routes["/robots.txt"].body = b"User-agent: *\nDisallow: /welt/\n"
+        outcome = crawl(server)
+    stored_paths = {re.sub(r"^https?://[^/]+", "", a["url"]) for a in outcome.articles()}
+    assert stored_paths and not any(path.startswith("/welt/") for path in stored_paths)
+    assert not any(path.startswith("/welt/") for path in server.article_paths_requested())
+
+
+def test_requests_carry_an_honest_user_agent(crawl) -> None:
+    with OutletServer("t_online") as server:
+        crawl(server)
+    agents = {headers.get("User-Agent") for _, _, headers in server.requests}
+    assert agents and all(agent.startswith("newsagg/") for agent in agents)
+
+
+def test_crawl_without_any_outlet_reachable_exits_non_zero(crawl) -> None:
+    with OutletServer("t_online") as server:
+        for path in list(server.routes):
+            if path != "/robots.txt":
+                del server.routes[path]
+        outcome = crawl(server)
+    assert outcome.returncode == 1
+    assert outcome.run("t_online")["status"] == "failed"
+    assert "HTTP 404" in outcome.stdout
+
+
+def _listening_socket_inodes(pid: int) -> set[str]:
+    """Inodes of LISTEN-state TCP sockets held by process ``pid`` (Linux /proc)."""
+    held = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            held.add(target[8:-1])
+    listening = set()
+    for table in ("tcp", "tcp6"):
+        for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A":  # TCP_LISTEN
+                listening.add(fields[9])
+    return held & listening
+
+
+@pytest.mark.skipif(not Path("/proc/self/net/tcp").exists(), reason="needs Linux /proc")
+def test_crawl_opens_no_listening_socket(db_path: Path) -> None:
+    from local_outlets import Reply
+
+    with OutletServer("t_online") as server:
+        page = server.pages[0]
+        server.routes[page.path] = Reply(body=page.html, headers={"Content-Type": "text/html"}, delay=4)
+        env = {**os.environ, **outlet_env({"t_online": server})}
+        child = subprocess.Popen([sys.executable, "-m", "crawlers.run", "--db", str(db_path), "--run-id", "socket-test", "t_online"],
+                                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 30
+            while page.path not in server.article_paths_requested() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert page.path in server.article_paths_requested(), "the crawl reached the slow page"
+            assert _listening_socket_inodes(child.pid) == set()
+        finally:
+            child.wait(timeout=60)
+
+
+def test_scrapy_list_names_the_three_outlets() -> None:
+    done = subprocess.run(["scrapy", "list"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["berliner_zeitung", "rosenheim24", "t_online"]
+
+
+def test_scrapy_crawl_from_the_repo_root_uses_the_project_policy(db_path: Path) -> None:
+    with OutletServer("t_online") as server:
+        env = {**os.environ, **outlet_env({"t_online": server})}
+        done = subprocess.run(["scrapy", "crawl", "t_online", "-s", f"NEWSAGG_DB={db_path}"],
+                              cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert ("GET", "/robots.txt") in {(method, path) for method, path, _ in server.requests}
+    assert sqlite3.connect(db_path).execute("SELECT count(*) FROM articles").fetchone()[0] == 1
