@@ -7,6 +7,7 @@ import click
 from crawlers.outlets import DECLARED
 from scheduler.crawl import format_summary, run_crawl_child
 from scheduler.options import config_option, db_option, load
+from scheduler.serve import serve
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -46,3 +47,6 @@ def crawl(db_path: str | None, config_file: str | None, outlets: tuple[str, ...]
     click.echo(format_summary(result.runs))
     if result.failed_outlets:
         raise click.ClickException(f"no article from: {', '.join(result.failed_outlets)}")
+
+
+cli.add_command(serve)

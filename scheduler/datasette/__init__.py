@@ -1,0 +1,1 @@
+"""Data files of `newsagg serve`: the datasette metadata describing the store."""

@@ -1,0 +1,115 @@
+"""`newsagg serve`: browse the store in datasette, read-only, with the project's metadata.
+
+Datasette reads a store it is given as a file through ``mode=ro`` connections, so it
+sees what the crawl daemon writes (WAL) without ever writing itself. Datasette 0.65 writes
+only through canned queries marked ``write`` (there are none) and through plugins, so
+third-party plugins found in the environment are not loaded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import logging
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import click
+import uvicorn
+from datasette.app import Datasette
+from datasette.plugins import DEFAULT_PLUGINS, pm
+
+from db.canned import CANNED_QUERIES
+from scheduler.options import config_option, db_option, load, open_store
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8001
+
+SETTINGS: dict[str, Any] = {
+    "default_page_size": 50,
+    # Each suggestion is a GROUP BY over a whole table: seconds on a million articles.
+    "suggest_facets": False,
+    # The declared facets count through indexes; a million articles take a few hundred ms.
+    "facet_time_limit_ms": 1000,
+    # Datasette offers a download of immutable files only, but say so: the store is live.
+    "allow_download": False,
+    # Article bodies run to pages; the row page shows them whole.
+    "truncate_cells_html": 300,
+}
+
+
+def database_name(db_path: str) -> str:
+    """The name datasette gives the store in its URLs: the file name without extension."""
+    return Path(db_path).stem
+
+
+def build_metadata(db_name: str) -> dict[str, Any]:
+    """The bundled metadata, with the canned queries of ``db.canned``, for the store named db_name."""
+    bundled = json.loads(resources.files("scheduler.datasette").joinpath("metadata.json").read_text("utf-8"))
+    database = bundled.pop("database")
+    database["queries"] = {query.name: query.as_metadata() for query in CANNED_QUERIES}
+    return {**bundled, "databases": {db_name: database}}
+
+
+def build_datasette(db_path: str) -> Datasette:
+    """A datasette instance on the store with the bundled metadata and settings."""
+    _unload_third_party_plugins()
+    return Datasette([db_path], metadata=build_metadata(database_name(db_path)), settings=SETTINGS)
+
+
+def _unload_third_party_plugins() -> None:
+    # Plugins installed in the environment load themselves; a write plugin must not.
+    for plugin in list(pm.get_plugins()):
+        name = pm.get_name(plugin)
+        if name not in DEFAULT_PLUGINS:
+            logger.info("not loading datasette plugin %s: newsagg serve is read-only", name)
+            pm.unregister(plugin)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@click.command()
+@db_option
+@config_option
+@click.option("--host", default=DEFAULT_HOST, show_default=True,
+              help="Address to listen on; anything but loopback lets other machines read the store.")
+@click.option("--port", type=click.IntRange(1, 65535), default=DEFAULT_PORT, show_default=True,
+              help="Port to listen on.")
+def serve(db_path: str | None, config_file: str | None, host: str, port: int) -> None:
+    """Browse the store in datasette: merged stories, their sources, full-text
+    search and crawl health, read-only, while the daemon keeps writing.
+
+    Shows the stories table newest first, with canned queries for the latest
+    stories, the most covered ones, the sources of one story, stories only one
+    outlet reports, crawl health per outlet and a search over stories. Listens
+    on 127.0.0.1 unless --host says otherwise. Stop with Ctrl-C.
+
+    \b
+    Example:
+        newsagg serve --db news.db --port 8001    # then open http://127.0.0.1:8001/news
+    """
+    config = load(config_file)
+    path = db_path or config.db
+    if not Path(path).is_file():
+        raise click.ClickException(f"no store at {path}: run `newsagg crawl` or `newsagg import` first")
+    # Migrating here, not in datasette (which cannot write): search tables and indexes must exist.
+    open_store(path).close()
+    if not is_loopback(host):
+        logger.warning("listening on %s: anyone who can reach this machine can read the store", host)
+    datasette = build_datasette(path)
+    asyncio.run(datasette.invoke_startup())
+    shown_host = f"[{host}]" if ":" in host else host
+    logger.info("serving %s read-only at http://%s:%d/%s (Ctrl-C to stop)",
+                path, shown_host, port, database_name(path))
+    uvicorn.run(datasette.app(), host=host, port=port, log_level="warning", lifespan="on")
