@@ -151,7 +151,18 @@ CREATE INDEX stories_category ON stories(category);
 CREATE INDEX stories_location ON stories(location);
 """
 
-MIGRATIONS: list[str] = [_V1_CORE, _V2_SEARCH]
+_V3_DAEMON_SCHEDULE = """
+-- When the running daemon crawls each outlet next; rewritten by the daemon, emptied when it stops.
+-- Run history itself stays in crawl_runs.
+CREATE TABLE daemon_schedule (
+    outlet TEXT PRIMARY KEY,
+    interval_seconds REAL NOT NULL,
+    next_run_at TEXT,              -- ISO 8601 UTC; NULL while paused
+    updated_at TEXT NOT NULL
+);
+"""
+
+MIGRATIONS: list[str] = [_V1_CORE, _V2_SEARCH, _V3_DAEMON_SCHEDULE]
 
 
 def connect(path: str) -> sqlite3.Connection:
