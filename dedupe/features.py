@@ -1,0 +1,84 @@
+"""What grouping looks at in one article: a weighted term vector, its title and lead, its time."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from dedupe.text import clean_title, fold, guess_language, normalise, term, words
+
+LEAD_CHARS = 1000   # the top of the body says what the event is; the rest adds noise and time
+COPY_CHARS = 600    # how much text two copies of an agency report must share
+TITLE_COUNT = 2     # a word in the headline counts as much as two in the text
+HEADLINE_WORDS = 25 # a "title" longer than this is headline and text run together (some feeds do that)
+
+
+@dataclass(frozen=True)
+class ArticleFeatures:
+    article_id: int
+    event_time: float            # epoch seconds: published, else fetched
+    outlet: str
+    language: str
+    vector: dict[str, float]     # term → weight
+    norm: float
+    title_key: str               # folded headline, for fuzzy comparison
+    copy_key: str                # folded headline + lead, for recognising copies
+    url: str = ""
+
+    def blocking_terms(self, count: int, min_weight: float) -> list[str]:
+        """The most distinctive terms, the keys under which candidate stories are looked up."""
+        ranked = sorted(self.vector.items(), key=lambda item: (-item[1], item[0]))
+        return [key for key, weight in ranked[:count] if weight >= min_weight]
+
+
+def parse_time(value: Any) -> float | None:
+    """Epoch seconds of an ISO 8601 date (a date without offset is taken as UTC), else None."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()
+
+
+def event_time(article: Mapping[str, Any]) -> float:
+    moment = parse_time(article.get("published")) or parse_time(article.get("fetched_at"))
+    return moment if moment is not None else 0.0
+
+
+def article_features(article: Mapping[str, Any]) -> ArticleFeatures:
+    """Features of an article row (title, teaser, body, outlet, published, fetched_at, id)."""
+    title = clean_title(article.get("title") or "", (article.get("outlet") or "",))
+    teaser = normalise(article.get("teaser") or "")
+    lead = normalise((article.get("body") or "")[:LEAD_CHARS])
+    title_words, text_words = words(title), words(f"{teaser} {lead}")
+    if len(title_words) > HEADLINE_WORDS:
+        title_words, text_words = title_words[:HEADLINE_WORDS // 2], title_words[HEADLINE_WORDS // 2:] + text_words
+    language = guess_language(title_words + text_words)
+    counts: Counter[str] = Counter()
+    weights: dict[str, float] = {}
+    for tokens, count in ((title_words, TITLE_COUNT), (text_words, 1)):
+        for token in tokens:
+            key, weight = term(token, language)
+            if weight > 0:
+                counts[key] += count
+                weights[key] = max(weight, weights.get(key, 0.0))
+    vector = {key: weights[key] * math.log1p(counts[key]) for key in counts}
+    return ArticleFeatures(
+        article_id=int(article.get("id") or 0),
+        event_time=event_time(article),
+        outlet=article.get("outlet") or "",
+        language=language,
+        vector=vector,
+        norm=math.sqrt(sum(value * value for value in vector.values())),
+        title_key=fold(title),
+        copy_key=fold(f"{title} {teaser} {lead}")[:COPY_CHARS],
+        url=article.get("url") or "",
+    )

@@ -1,0 +1,166 @@
+"""The in-memory side of grouping: stories of the time window, an inverted index, scoring.
+
+Nothing here touches the store; ``dedupe.assign`` loads and saves. A story's vector is the sum
+of its members' vectors, so it does not depend on the order the members joined in.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
+
+from dedupe.features import ArticleFeatures
+from dedupe.settings import GroupingSettings
+
+
+@dataclass
+class Member:
+    article_id: int
+    event_time: float
+    url: str
+    title_key: str
+    copy_key: str
+    copy_of: int | None
+
+
+@dataclass
+class Story:
+    story_id: int
+    vector: dict[str, float] = field(default_factory=dict)
+    norm_squared: float = 0.0
+    members: list[Member] = field(default_factory=list)
+    first_time: float = math.inf
+    last_time: float = -math.inf
+
+    def add(self, features: ArticleFeatures, copy_of: int | None) -> None:
+        for key, value in features.vector.items():
+            old = self.vector.get(key, 0.0)
+            self.vector[key] = old + value
+            self.norm_squared += (old + value) ** 2 - old * old
+        self.members.append(Member(features.article_id, features.event_time, features.url,
+                                   features.title_key, features.copy_key, copy_of))
+        self.first_time = min(self.first_time, features.event_time)
+        self.last_time = max(self.last_time, features.event_time)
+
+    def similarity(self, features: ArticleFeatures) -> float:
+        """Cosine of the article's vector with the story's summed vector."""
+        if not features.norm or self.norm_squared <= 0:
+            return 0.0
+        dot = sum(value * self.vector.get(key, 0.0) for key, value in features.vector.items())
+        return dot / (features.norm * math.sqrt(self.norm_squared))
+
+    def original_of(self, features: ArticleFeatures, copy_threshold: float) -> int | None:
+        """The earliest member whose headline and lead the article repeats, if any."""
+        cutoff = copy_threshold * 100
+        for member in sorted(self.members, key=lambda m: (m.event_time, m.url)):
+            if member.copy_of is None and fuzz.ratio(features.copy_key, member.copy_key, score_cutoff=cutoff):
+                return member.article_id
+        return None
+
+
+@dataclass(frozen=True)
+class Match:
+    story_id: int
+    score: float
+    copy_of: int | None
+
+
+class StoryIndex:
+    """Stories within the time window, found through an inverted index on distinctive terms."""
+
+    def __init__(self, settings: GroupingSettings) -> None:
+        self.settings = settings
+        self.stories: dict[int, Story] = {}
+        self.postings: dict[str, set[int]] = defaultdict(set)
+        self.terms_of: dict[int, set[str]] = defaultdict(set)
+
+    def __len__(self) -> int:
+        return len(self.stories)
+
+    def matches(self, features: ArticleFeatures) -> list[Match]:
+        """Stories the article could belong to, best first (ties: the older story)."""
+        found = []
+        for story in self.candidates(features):
+            score = story.similarity(features) * self.freshness(story, features.event_time)
+            copy_of = story.original_of(features, self.settings.copy_threshold)
+            if copy_of is not None:
+                score = max(score, 1.0)
+            if score >= self.settings.threshold:
+                found.append(Match(story.story_id, score, copy_of))
+        return sorted(found, key=lambda match: (-match.score, match.story_id))
+
+    def story_similarity(self, first_id: int, second_id: int) -> float:
+        """Cosine of two stories' vectors, lowered by the silence between them."""
+        first, second = self.stories[first_id], self.stories[second_id]
+        if len(first.vector) > len(second.vector):
+            first, second = second, first
+        if first.norm_squared <= 0 or second.norm_squared <= 0:
+            return 0.0
+        dot = sum(value * second.vector.get(key, 0.0) for key, value in first.vector.items())
+        cosine = dot / math.sqrt(first.norm_squared * second.norm_squared)
+        gap = max(0.0, second.first_time - first.last_time, first.first_time - second.last_time)
+        return cosine * self._decay(gap)
+
+    def merge(self, keep_id: int, gone_id: int) -> None:
+        """Move every member of one story into another (the vectors simply add up)."""
+        keep, gone = self.stories[keep_id], self.stories.pop(gone_id)
+        for key, value in gone.vector.items():
+            old = keep.vector.get(key, 0.0)
+            keep.vector[key] = old + value
+            keep.norm_squared += (old + value) ** 2 - old * old
+        keep.members.extend(gone.members)
+        keep.first_time = min(keep.first_time, gone.first_time)
+        keep.last_time = max(keep.last_time, gone.last_time)
+        for key in self.terms_of.pop(gone_id, ()):
+            self.postings[key].discard(gone_id)
+            self.postings[key].add(keep_id)
+            self.terms_of[keep_id].add(key)
+
+    def freshness(self, story: Story, moment: float) -> float:
+        """1 while the story is active, falling to 1/2 after ``decay_hours`` of silence: news
+        comes in bursts, and an article long after the last one more often starts a new story."""
+        return self._decay(max(0.0, moment - story.last_time, story.first_time - moment))
+
+    def _decay(self, gap_seconds: float) -> float:
+        return 1.0 / (1.0 + gap_seconds / (self.settings.decay_hours * 3600))
+
+    def candidates(self, features: ArticleFeatures) -> list[Story]:
+        """Stories sharing a distinctive term with the article, inside the window, best-sharing first."""
+        settings = self.settings
+        window = settings.window_hours * 3600
+        shared: dict[int, float] = defaultdict(float)
+        for key in features.blocking_terms(settings.blocking_terms, settings.blocking_min_weight):
+            for story_id in self.postings.get(key, ()):
+                shared[story_id] += features.vector[key]
+        found = []
+        for story_id in sorted(shared, key=lambda s: (-shared[s], s))[: settings.max_candidates]:
+            story = self.stories[story_id]
+            if story.first_time - window <= features.event_time <= story.last_time + window:
+                found.append(story)
+        return found
+
+    def add(self, story_id: int, features: ArticleFeatures, copy_of: int | None = None) -> None:
+        story = self.stories.get(story_id)
+        if story is None:
+            story = self.stories[story_id] = Story(story_id)
+        story.add(features, copy_of)
+        for key in features.blocking_terms(self.settings.blocking_terms, self.settings.blocking_min_weight):
+            self.postings[key].add(story_id)
+            self.terms_of[story_id].add(key)
+
+    def evict_before(self, moment: float) -> None:
+        """Forget stories whose newest article is older than ``moment`` (keeps memory bounded)."""
+        for story_id in [s for s, story in self.stories.items() if story.last_time < moment]:
+            self.remove(story_id)
+
+    def remove(self, story_id: int) -> None:
+        self.stories.pop(story_id, None)
+        for key in self.terms_of.pop(story_id, ()):
+            posting = self.postings.get(key)
+            if posting is not None:
+                posting.discard(story_id)
+                if not posting:
+                    del self.postings[key]
