@@ -1,68 +1,558 @@
-"""Page → article fields, trusting the page's JSON-LD first, then meta tags, then the DOM.
+"""Page HTML → article fields.
 
-PROVISIONAL: minimal version so the crawl spine runs; being rewritten.
+Order of trust: the page's JSON-LD article object, then its meta tags, then the DOM as the
+outlet's template describes it (``crawlers.templates``), then a generic reading of the DOM for
+pages whose template is not known yet. The page is parsed once, its head read in one pass, and
+every XPath compiled once per process, so extraction costs little beyond the parse
+(``benchmarks/extract.py`` measures it).
 """
 
 from __future__ import annotations
 
+import codecs
+import html as html_entities
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from functools import cached_property, lru_cache
 from typing import Any
+from urllib.parse import urljoin, urlsplit
+from zoneinfo import ZoneInfo
 
 import lxml.html
+from lxml import etree
+
+from crawlers.templates import BERLINER_ZEITUNG_TEMPLATES, IPPEN_TEMPLATES, T_ONLINE_TEMPLATES, Template
+
+__all__ = [
+    "BERLINER_ZEITUNG_TEMPLATES",
+    "IPPEN_TEMPLATES",
+    "T_ONLINE_TEMPLATES",
+    "NotAnArticle",
+    "Template",
+    "extract_article",
+    "page_encoding",
+]
+
+BERLIN = ZoneInfo("Europe/Berlin")  # the outlets' time zone: naive page times are Berlin times
+
+# One parser for every page: pages in other charsets are re-encoded to UTF-8 first, and an explicit
+# parser encoding overrides whatever <meta charset> the page declares. (lxml parsers must not be
+# shared between threads; the crawl and the benchmark run extraction in one thread.)
+_PARSER = lxml.html.HTMLParser(encoding="utf-8")
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16 LE: its BOM starts with that one's
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+_ARTICLE_TYPES = ("BlogPosting", "LiveBlogPosting")  # besides every type ending in "Article"
+_AGENCIES = {"dpa", "afp", "ap", "reuters", "epd", "kna", "sid", "dts", "ddp", "apa", "afx", "dpaafx", "rtr"}
+_AUTHOR_SEPARATORS = re.compile(r"\s*(?:[,;/&|]|\bund\b|\band\b)\s*")
+_BYLINE_PREFIX = re.compile(r"^(?:von|by)\s*:?\s+", re.IGNORECASE)
+_NOT_PLACES = {
+    "Aber", "Also", "Auch", "Da", "Dann", "Das", "Dass", "Dem", "Den", "Denn", "Der", "Die", "Dies",
+    "Doch", "Ein", "Eine", "Er", "Es", "Heute", "Hier", "Ich", "Ja", "Jetzt", "Nein", "Nun", "Nur",
+    "Sie", "So", "Und", "Was", "Wer", "Wie", "Wir",
+}
+# "München/London – Kurz vor …", "Frankfurt am Main – …", "Berlin (dpa) – …", "Kiew (AFP/dpa) - …"
+_DATELINE = re.compile(
+    r"(?P<place>[A-ZÄÖÜ][\w.'’-]*(?:(?:/|\s)(?:[A-ZÄÖÜ][\w.'’-]*|am|an|im|in|bei|ob|der|de|a\.|d\.)){0,4})"
+    r"(?:\s*\([^()]{1,40}\))?\s+[–—-]\s+\S"
+)
+_READ_MORE = re.compile(
+    r"(?:Lesen Sie (?:auch|mehr|hier)|Auch interessant|Mehr zum Thema|Das könnte Sie auch interessieren"
+    r"|Zum Weiterlesen|Weiterlesen|Empfehlungen der Redaktion)\b",
+    re.IGNORECASE,
+)
+_READ_MORE_MAX_CHARS = 300  # a read-more line is a link or two, never a paragraph of text
+_JS_DATE = re.compile(r"\w{3} (\w{3} \d{1,2} \d{4} \d{2}:\d{2}:\d{2}) GMT([+-]\d{4})")  # Date.toString()
+_CONSENT_WORDS = re.compile(r"cookie|zustimm|einwillig|consent|datenschutzeinstellung|tracking", re.IGNORECASE)
+_PAYWALL_TEASER_MAX_CHARS = 300  # a paywalled page with less text than this shows only a teaser
+
+# Generic reading, for pages no template version matches.
+_GENERIC_CONTAINERS = "//*[@itemprop='articleBody'] | //div[@id='articleBody'] | //article | //main"
+_GENERIC_BLOCKS = ("p", "h2", "h3", "li")
+_NOISE_TAGS = {"aside", "nav", "figure", "figcaption", "footer", "form", "header", "button", "noscript"}
+_NOISE_NAMES = re.compile(
+    r"related|teaser|recommend|newsletter|caption|promo|advert|\bads?\b|ad-|share|social|comment|breadcrumb"
+    r"|byline|author|paywall|consent|cookie|footer",
+    re.IGNORECASE,
+)
+_MAX_LINK_SHARE = 0.5  # a block whose text is more than half link text is navigation, not article
 
 
 class NotAnArticle(ValueError):
-    """The page holds no article (empty, consent wall, paywall teaser, section front)."""
+    """The page holds no article (empty, consent wall, paywall teaser, section front).
+
+    The message is a short one-line reason.
+    """
 
 
-@dataclass(frozen=True)
-class Template:
-    """How one version of an outlet's page template is read (newest first in an outlet)."""
+def extract_article(
+    html: bytes, url: str, templates: Sequence[Template], encoding: str | None = None
+) -> dict[str, Any]:
+    """The article fields of the page ``html`` fetched from ``url``.
 
-    valid_from: date
-    body: str  # XPath of the body's paragraphs and subheadings, in reading order
-
-
-BERLINER_ZEITUNG_TEMPLATES = (
-    Template(valid_from=date(2026, 4, 23), body="//article//p[contains(@class,'leading-7')]"),
-    Template(valid_from=date(2000, 1, 1), body="//div[@id='articleBody']/p"),
-)
-T_ONLINE_TEMPLATES = (
-    Template(valid_from=date(2000, 1, 1), body="//div[@data-testid='ArticleBody.StreamLayout']//p|//div[@data-testid='ArticleBody.StreamLayout']//h3"),
-)
-IPPEN_TEMPLATES = (
-    Template(valid_from=date(2000, 1, 1), body="//p[contains(@class,'id-StoryElement-paragraph')]|//h2[contains(@class,'id-StoryElement-crosshead')]"),
-)
-
-
-def extract_article(html: bytes, url: str, templates: Sequence[Template], encoding: str | None = None) -> dict[str, Any]:
+    ``templates`` are the outlet's template versions, newest first; ``encoding`` is the charset
+    the HTTP header declared, if any (it may be wrong). Raises NotAnArticle for a page without
+    an article.
+    """
     if not html.strip():
         raise NotAnArticle("empty page")
-    tree = lxml.html.fromstring(html, parser=lxml.html.HTMLParser(encoding=encoding or "utf-8"))
-    ld: dict[str, Any] = {}
-    for script in tree.xpath("//script[@type='application/ld+json']/text()"):
-        try:
-            data = json.loads(script)
-        except ValueError:
-            continue
-        for node in data.get("@graph", [data]) if isinstance(data, dict) else data:
-            if isinstance(node, dict) and "Article" in str(node.get("@type")):
-                ld = node
-    title = ld.get("headline") or "".join(tree.xpath("//meta[@property='og:title']/@content"))
-    if not title:
-        raise NotAnArticle("no headline")
-    paragraphs = [" ".join(p.text_content().split()) for p in tree.xpath(templates[-1].body)]
-    canonical = "".join(tree.xpath("//link[@rel='canonical']/@href")[:1]) or url
-    return {
-        "title": title,
-        "body": "\n\n".join(p for p in paragraphs if p),
-        "published": ld.get("datePublished"),
-        "modified": ld.get("dateModified"),
-        "authors": [],
-        "keywords": [],
-        "canonical_url": canonical,
-        "language": "de",
-    }
+    codec = page_encoding(html, encoding)
+    data = html if codec == "utf-8" else html.decode(codec, errors="replace").encode("utf-8")
+    try:
+        root = lxml.html.document_fromstring(data, parser=_PARSER)
+    except (etree.ParserError, ValueError) as error:
+        raise NotAnArticle(f"unparseable page ({error})") from None
+    return _Page(root, url, templates).fields()
+
+
+def page_encoding(html: bytes, declared: str | None = None) -> str:
+    """The Python codec that turns the page ``html`` into text.
+
+    A byte-order mark decides. Otherwise valid UTF-8 is taken as UTF-8 whatever was declared:
+    text in a single-byte charset with any non-ASCII letter is practically never valid UTF-8,
+    while a UTF-8 page declared as latin-1 is a common server mistake. Failing that, the
+    declared charset, then the page's <meta charset>, then windows-1252 (which browsers also
+    read for "latin-1" and "ascii").
+    """
+    for bom, codec in _BOMS:
+        if html.startswith(bom):
+            return codec
+    try:
+        html.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    meta = _META_CHARSET.search(html, 0, 4096)
+    for label in (declared, meta and meta.group(1).decode("ascii")):
+        codec = _single_byte_codec(label)
+        if codec:
+            return codec
+    return "cp1252"
+
+
+def _single_byte_codec(label: str | None) -> str | None:
+    """Python's codec for a charset label, or None for unknown labels and UTF-8 (known invalid here)."""
+    try:
+        name = codecs.lookup((label or "").strip().strip("\"'")).name
+    except LookupError:
+        return None
+    if name in ("iso8859-1", "ascii"):
+        return "cp1252"
+    return None if name.startswith("utf-8") else name
+
+
+@lru_cache(maxsize=None)
+def _xpath(expression: str) -> etree.XPath:
+    return etree.XPath(expression)
+
+
+def _select(root: lxml.html.HtmlElement, expression: str | None) -> list[Any]:
+    return _xpath(expression)(root) if expression else []
+
+
+def _text(node: Any) -> str:
+    """The node's text (an element's, or an XPath string result) with whitespace collapsed."""
+    text = node.text_content() if isinstance(node, lxml.html.HtmlElement) else str(node)
+    return " ".join(text.split())
+
+
+def _first_text(nodes: Iterable[Any]) -> str | None:
+    return next((text for text in map(_text, nodes) if text), None)
+
+
+def _clean(value: Any) -> str | None:
+    """A JSON-LD or meta string, unescaped and with whitespace collapsed; None for anything else."""
+    if not isinstance(value, str):
+        return None
+    text = " ".join((html_entities.unescape(value) if "&" in value else value).split())
+    return text or None
+
+
+def _listed(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+def _squeeze(name: str) -> str:
+    """A name reduced for comparison: "t-online.de" and "T-Online" both become "tonlinede"/"tonline"."""
+    return re.sub(r"[\W_]+", "", name.lower())
+
+
+def _is_article_type(node: dict[str, Any]) -> bool:
+    return any(
+        isinstance(kind, str) and (kind.endswith("Article") or kind in _ARTICLE_TYPES)
+        for kind in _listed(node.get("@type"))
+    )
+
+
+def _ld_objects(data: Any) -> Iterator[dict[str, Any]]:
+    """The objects of one JSON-LD block: top level, @graph members and nested main entities."""
+    pending = [data]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, list):
+            pending.extend(reversed(node))
+        elif isinstance(node, dict):
+            yield node
+            pending.extend(node[key] for key in ("breadcrumb", "mainEntity", "@graph") if key in node)
+
+
+def iso_datetime(value: Any) -> str | None:
+    """A date-time string as ISO 8601 in Berlin time with offset, e.g. "2023-04-28T18:16:04+02:00".
+
+    Reads ISO 8601 with or without a colon in the offset, "Z", a space instead of "T", and
+    JavaScript's Date.toString(); a time without offset is taken as Berlin time.
+    """
+    text = _clean(value)
+    if not text:
+        return None
+    js_date = _JS_DATE.match(text)
+    try:
+        if js_date:
+            moment = datetime.strptime(js_date[1] + js_date[2], "%b %d %Y %H:%M:%S%z")
+        else:
+            moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=BERLIN)
+    return moment.astimezone(BERLIN).isoformat(timespec="seconds")
+
+
+class _Page:
+    """One parsed page; each field is read at most once, in the order of trust."""
+
+    def __init__(self, root: lxml.html.HtmlElement, url: str, templates: Sequence[Template]) -> None:
+        self.root = root
+        self.url = url
+        self.templates = templates
+        self.meta: dict[str, list[str]] = {}
+        self.canonical_link: str | None = None
+        self.ld_objects: list[dict[str, Any]] = []
+        self._read_head()
+
+    def _read_head(self) -> None:
+        """Meta tags, the canonical link and the JSON-LD objects, in one pass over the tree."""
+        for element in self.root.iter("meta", "link", "script"):
+            if element.tag == "meta":
+                key = element.get("property") or element.get("name") or element.get("itemprop")
+                content = element.get("content")
+                if key and content and content.strip():
+                    self.meta.setdefault(key.lower(), []).append(content.strip())
+            elif element.tag == "link":
+                if self.canonical_link is None and "canonical" in (element.get("rel") or "").lower().split():
+                    self.canonical_link = (element.get("href") or "").strip() or None
+            elif (element.get("type") or "").strip().lower() == "application/ld+json" and element.text:
+                try:
+                    self.ld_objects.extend(_ld_objects(json.loads(element.text, strict=False)))
+                except ValueError:
+                    continue  # a broken block: the meta tags and the DOM still count
+
+    def first_meta(self, *keys: str) -> str | None:
+        return next((self.meta[key][0] for key in keys if key in self.meta), None)
+
+    @cached_property
+    def ld(self) -> dict[str, Any]:
+        """The page's JSON-LD article object ({} if it has none)."""
+        return next((node for node in self.ld_objects if _is_article_type(node)), {})
+
+    @cached_property
+    def template(self) -> Template | None:
+        """The newest template version whose body XPath finds text on this page."""
+        return next((template for template in self.templates if self._template_body(template)), None)
+
+    def _template_body(self, template: Template) -> list[str]:
+        paragraphs: list[str] = []
+        for element in _select(self.root, template.body):
+            if element.tag in ("ul", "ol"):
+                paragraphs.extend(_text(item) for item in element.iterchildren("li") if not _mostly_links(item))
+            else:
+                paragraphs.append(_text(element))
+        return [text for text in paragraphs if text and not _is_read_more(text)]
+
+    def template_text(self, field: str) -> str | None:
+        return _first_text(_select(self.root, getattr(self.template, field, None)))
+
+    def template_texts(self, field: str) -> list[str]:
+        return [text for text in map(_text, _select(self.root, getattr(self.template, field, None))) if text]
+
+    # -- fields ---------------------------------------------------------------------------------
+
+    def fields(self) -> dict[str, Any]:
+        self._reject_non_article()
+        body = self.paragraphs
+        if not body:
+            raise NotAnArticle(self._why_no_text())
+        title = self.title
+        if not title:
+            raise NotAnArticle("no headline")
+        if self._paywalled and sum(map(len, body)) < _PAYWALL_TEASER_MAX_CHARS:
+            raise NotAnArticle("paywall teaser without the article text")
+        return {
+            "title": title,
+            "seo_title": self.seo_title,
+            "kicker": self.template_text("kicker"),
+            "teaser": self.teaser,
+            "body": "\n\n".join(body),
+            "authors": self.authors,
+            "published": self.published,
+            "modified": iso_datetime(
+                self.ld.get("dateModified") or self.first_meta("article:modified_time", "og:updated_time")
+            ),
+            "section": self.section,
+            "keywords": self.keywords,
+            "language": self.language,
+            "image": self.image,
+            "canonical_url": self.canonical_url,
+            "dateline": _dateline(body[0]),
+        }
+
+    def _reject_non_article(self) -> None:
+        page_type = (self.first_meta("og:type") or "").lower()
+        if not self.ld and page_type and page_type != "article":
+            raise NotAnArticle(f"not an article page (og:type {page_type}): a section front or other page")
+
+    @property
+    def _paywalled(self) -> bool:
+        return str(self.ld.get("isAccessibleForFree", "")).lower() == "false"
+
+    def _why_no_text(self) -> str:
+        if self._paywalled:
+            return "paywall teaser without the article text"
+        visible = " ".join([self.root.findtext("head/title") or "", _text(self.root)[:3000]])
+        if _CONSENT_WORDS.search(visible):
+            return "consent wall without the article text"
+        return "no article text found"
+
+    @cached_property
+    def paragraphs(self) -> list[str]:
+        if self.template:
+            return self._template_body(self.template)
+        return self._generic_body() or _ld_body(self.ld.get("articleBody"))
+
+    def _generic_body(self) -> list[str]:
+        """Paragraphs of the container holding the most paragraph text, minus navigation and boxes."""
+        containers = _select(self.root, _GENERIC_CONTAINERS)
+        if not containers:
+            containers = self.root.findall("body")
+        if not containers:
+            return []
+        container = max(containers, key=lambda element: sum(len(_text(p)) for p in element.iter("p")))
+        blocks = [element for element in container.iter(*_GENERIC_BLOCKS) if not _is_noise(element, container)]
+        chosen = set(blocks)
+        skip = {self.title, self.teaser}
+        paragraphs = []
+        for block in blocks:
+            if any(ancestor in chosen for ancestor in block.iterancestors()):
+                continue  # its text is already in the enclosing block's
+            text = _text(block)
+            if text and text not in skip and not _mostly_links(block) and not _is_read_more(text):
+                paragraphs.append(text)
+        return paragraphs
+
+    @cached_property
+    def title(self) -> str | None:
+        if self.template and self.template.title is None:
+            from_template = _clean(self.ld.get("headline"))
+        else:
+            from_template = self.template_text("title")
+        return (
+            from_template
+            or _clean(self.first_meta("og:title"))
+            or _clean(self.ld.get("headline"))
+            or _first_text(self.root.iter("h1"))
+            or _clean(self.root.findtext("head/title"))
+        )
+
+    @property
+    def seo_title(self) -> str | None:
+        """The search-engine headline (JSON-LD headline or <title>), where it differs from the title."""
+        for candidate in (_clean(self.ld.get("headline")), _clean(self.root.findtext("head/title"))):
+            if candidate and candidate != self.title and not candidate.startswith(f"{self.title} "):
+                return candidate
+        return None
+
+    @cached_property
+    def teaser(self) -> str | None:
+        return (
+            self.template_text("teaser")
+            or _clean(self.ld.get("description"))
+            or _clean(self.first_meta("og:description", "description"))
+        )
+
+    @property
+    def authors(self) -> list[str]:
+        names = (
+            _ld_names(self.ld.get("author"))
+            or _split_names(self.meta.get("article:author", []))
+            or _split_names(self.template_texts("authors"))
+            or _split_names(self.meta.get("author", []))
+        )
+        return _people(names, self._outlet_names)
+
+    @cached_property
+    def _outlet_names(self) -> set[str]:
+        """The outlet's own names, squeezed: site name, publisher names, and the host names."""
+        names = [*self.meta.get("og:site_name", []), *self.meta.get("application-name", [])]
+        for node in [self.ld.get("publisher"), *self.ld_objects]:
+            if isinstance(node, dict) and any("Organization" in str(kind) for kind in _listed(node.get("@type"))):
+                names.extend(name for name in [node.get("name"), *_listed(node.get("alternateName"))] if name)
+        if isinstance(self.ld.get("publisher"), dict):
+            names.append(self.ld["publisher"].get("name") or "")
+        for address in (self.canonical_url, self.url):
+            host = (urlsplit(address).hostname or "").removeprefix("www.")
+            names.extend([host, host.rsplit(".", 1)[0]])
+        return {squeezed for squeezed in map(_squeeze, names) if len(squeezed) > 2}
+
+    @property
+    def published(self) -> str | None:
+        return next(
+            filter(
+                None,
+                map(
+                    iso_datetime,
+                    [
+                        self.ld.get("datePublished"),
+                        self.first_meta("article:published_time", "og:article:published_time", "date", "pubdate"),
+                        *_select(self.root, self.template.published if self.template else None)[:1],
+                        self.ld.get("dateCreated"),
+                    ],
+                ),
+            ),
+            None,
+        )
+
+    @property
+    def section(self) -> str | None:
+        section = _listed(self.ld.get("articleSection"))
+        return (
+            (_clean(section[0]) if section else None)
+            or _clean(self.first_meta("article:section"))
+            or self.template_text("section")
+            or self._breadcrumb_section()
+        )
+
+    def _breadcrumb_section(self) -> str | None:
+        for node in self.ld_objects:
+            if node.get("@type") == "BreadcrumbList":
+                names = [_clean(item.get("name")) for item in _listed(node.get("itemListElement")) if isinstance(item, dict)]
+                sections = [name for name in names if name and name.lower() not in ("home", "startseite")]
+                sections = [name for name in sections if name not in (self.title, _clean(self.ld.get("headline")))]
+                if sections:
+                    return sections[-1]
+        return None
+
+    @property
+    def keywords(self) -> list[str]:
+        listed: list[Any] = _listed(self.ld.get("keywords"))
+        if not listed:
+            listed = self.meta.get("keywords") or self.meta.get("news_keywords") or []
+        words = [word for value in listed if isinstance(value, str) for word in value.split(",")]
+        if not words:
+            words = self.meta.get("article:tag") or self.template_texts("keywords")
+        # t-online appends its internal topic id to the keywords
+        return _unique(word for word in (" ".join(w.split()) for w in words) if word and not word.isdigit())
+
+    @property
+    def language(self) -> str | None:
+        in_language = self.ld.get("inLanguage")
+        if isinstance(in_language, dict):
+            in_language = in_language.get("alternateName") or in_language.get("name")
+        label = (
+            _clean(in_language)
+            or _clean(self.root.get("lang"))
+            or _clean(self.first_meta("language", "content-language", "og:locale"))
+        )
+        return re.split(r"[-_]", label, maxsplit=1)[0].lower() if label else None
+
+    @property
+    def image(self) -> str | None:
+        image = self.first_meta("og:image")
+        if not image:
+            first = next(iter(_listed(self.ld.get("image"))), None)
+            image = first.get("url") if isinstance(first, dict) else first
+        image = image or self.first_meta("twitter:image")
+        return urljoin(self.url, image.strip()) if isinstance(image, str) and image.strip() else None
+
+    @cached_property
+    def canonical_url(self) -> str:
+        address = self.canonical_link or self.first_meta("og:url")
+        return urljoin(self.url, address) if address else self.url
+
+
+def _mostly_links(element: lxml.html.HtmlElement) -> bool:
+    text_length = len(_text(element))
+    link_length = sum(len(_text(link)) for link in element.iter("a"))
+    return text_length > 0 and link_length > _MAX_LINK_SHARE * text_length
+
+
+def _is_read_more(text: str) -> bool:
+    return len(text) <= _READ_MORE_MAX_CHARS and _READ_MORE.match(text) is not None
+
+
+def _is_noise(element: lxml.html.HtmlElement, container: lxml.html.HtmlElement) -> bool:
+    """Whether the element sits in navigation, a caption, a box or a teaser inside ``container``."""
+    for node in (element, *element.iterancestors()):
+        if node is container:
+            return False
+        if node.tag in _NOISE_TAGS or _NOISE_NAMES.search(f"{node.get('class', '')} {node.get('id', '')}"):
+            return True
+    return False
+
+
+def _ld_body(article_body: Any) -> list[str]:
+    text = article_body if isinstance(article_body, str) else ""
+    return [paragraph for paragraph in map(_clean, re.split(r"\n\s*\n|\r\n\s*\r\n", text)) if paragraph]
+
+
+def _ld_names(value: Any) -> list[str]:
+    """Author names from JSON-LD: a string, a Person/Organization object, or a list of them."""
+    names: list[str] = []
+    for item in _listed(value):
+        name = item.get("name") if isinstance(item, dict) else item
+        names.extend(_split_names(name for name in _listed(name) if isinstance(name, str)))
+    return names
+
+
+def _split_names(values: Iterable[str]) -> list[str]:
+    """Single names from strings such as "Von: Anna Muster und Ben Beispiel" or "Anna Muster/dpa"."""
+    names = []
+    for value in values:
+        if value.startswith(("http://", "https://")):
+            continue  # some outlets put the author's profile page into article:author
+        text = _BYLINE_PREFIX.sub("", _clean(value) or "")
+        names.extend(name.strip() for name in _AUTHOR_SEPARATORS.split(text) if name.strip())
+    return names
+
+
+def _people(names: list[str], outlet_names: set[str]) -> list[str]:
+    """The people among ``names``: no outlet names, and agencies only when they are all there is."""
+    named = []
+    for name in _unique(names):
+        squeezed = _squeeze(name)
+        if squeezed and not any(outlet in squeezed for outlet in outlet_names):
+            named.append(name)
+    people = [name for name in named if _squeeze(name) not in _AGENCIES]
+    return people or named
+
+
+def _dateline(first_paragraph: str) -> str | None:
+    """The place the text opens with: "München/London" from "München/London – Kurz vor …"."""
+    match = _DATELINE.match(first_paragraph)
+    if not match or match["place"] in _NOT_PLACES or len(match["place"]) > 50:
+        return None
+    return match["place"]

@@ -1,6 +1,6 @@
 """Berliner Zeitung (berliner-zeitung.de): feed and news sitemap as in Fundus's declaration."""
 
-from crawlers.extract import BERLINER_ZEITUNG_TEMPLATES
+from crawlers.templates import BERLINER_ZEITUNG_TEMPLATES
 from crawlers.outlets import Outlet
 
 OUTLET = Outlet(

@@ -4,7 +4,7 @@ Ippen sites publish an RDF feed per section and a news sitemap; the addresses fo
 Fundus's Merkur declaration (/rssfeed.rdf, /news.xml, /sitemap-index.xml).
 """
 
-from crawlers.extract import IPPEN_TEMPLATES
+from crawlers.templates import IPPEN_TEMPLATES
 from crawlers.outlets import Outlet
 
 OUTLET = Outlet(

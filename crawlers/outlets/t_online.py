@@ -1,6 +1,6 @@
 """t-online (t-online.de): the section RSS feeds Fundus declares; t-online has no news sitemap."""
 
-from crawlers.extract import T_ONLINE_TEMPLATES
+from crawlers.templates import T_ONLINE_TEMPLATES
 from crawlers.outlets import Outlet
 
 _FEED_SECTIONS = (
