@@ -28,6 +28,8 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8001
+STATIC_MOUNT = "newsagg-static"
+_DATA = resources.files("scheduler.datasette")
 
 SETTINGS: dict[str, Any] = {
     "default_page_size": 50,
@@ -37,8 +39,8 @@ SETTINGS: dict[str, Any] = {
     "facet_time_limit_ms": 1000,
     # Datasette offers a download of immutable files only, but say so: the store is live.
     "allow_download": False,
-    # Article bodies run to pages; the row page shows them whole.
-    "truncate_cells_html": 300,
+    # Article and story bodies run to pages; a row's own page shows them whole.
+    "truncate_cells_html": 160,
 }
 
 
@@ -49,16 +51,25 @@ def database_name(db_path: str) -> str:
 
 def build_metadata(db_name: str) -> dict[str, Any]:
     """The bundled metadata, with the canned queries of ``db.canned``, for the store named db_name."""
-    bundled = json.loads(resources.files("scheduler.datasette").joinpath("metadata.json").read_text("utf-8"))
+    bundled = json.loads(_DATA.joinpath("metadata.json").read_text("utf-8"))
     database = bundled.pop("database")
     database["queries"] = {query.name: query.as_metadata() for query in CANNED_QUERIES}
-    return {**bundled, "databases": {db_name: database}}
+    return {
+        **bundled,
+        "extra_css_urls": [f"/{STATIC_MOUNT}/newsagg.css"],
+        "databases": {db_name: database},
+    }
 
 
 def build_datasette(db_path: str) -> Datasette:
-    """A datasette instance on the store with the bundled metadata and settings."""
+    """A datasette instance on the store with the bundled metadata, settings and style."""
     _unload_third_party_plugins()
-    return Datasette([db_path], metadata=build_metadata(database_name(db_path)), settings=SETTINGS)
+    return Datasette(
+        [db_path],
+        metadata=build_metadata(database_name(db_path)),
+        settings=SETTINGS,
+        static_mounts=[(STATIC_MOUNT, str(_DATA.joinpath("static")))],
+    )
 
 
 def _unload_third_party_plugins() -> None:
