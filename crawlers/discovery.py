@@ -38,7 +38,7 @@ def parse_feed(body: bytes) -> Discovery:
     try:
         root = etree.fromstring(body, _PARSER)
     except etree.XMLSyntaxError as error:
-        raise FeedError(f"malformed XML: {error}") from None
+        raise FeedError(f"malformed XML: {error.msg}") from None
     kind = etree.QName(root).localname
     if kind == "sitemapindex":
         return Discovery(sitemaps=[url for url, _ in _entries(root, "sitemap", _loc)])

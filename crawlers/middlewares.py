@@ -37,12 +37,20 @@ class ArticleLimitReached(IgnoreRequest):
 class OutletOnlyMiddleware:
     """Refuse every request outside the outlet's own hosts, redirects included."""
 
-    def process_request(self, request: Request, spider: Spider) -> None:
-        if spider.outlet.owns(request.url):
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> OutletOnlyMiddleware:
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        outlet = self.crawler.spider.outlet
+        if outlet.owns(request.url):
             return None
         origin = request.meta.get("redirect_urls", [None])[0]
         where = f" (redirected from {origin})" if origin else ""
-        raise OffOutletRefused(f"refused {request.url}: not on {spider.outlet.title}'s hosts{where}")
+        raise OffOutletRefused(f"refused {request.url}: not on {outlet.title}'s hosts{where}")
 
 
 class IncrementalFetchMiddleware:
@@ -69,7 +77,7 @@ class IncrementalFetchMiddleware:
         if self.conn:
             self.conn.close()
 
-    def process_request(self, request: Request, spider: Spider) -> None:
+    def process_request(self, request: Request) -> None:
         kind = request.meta.get("newsagg_kind")
         if kind == FEED:
             self._add_validators(request, *feed_validators(self.conn, request.url))
@@ -97,7 +105,7 @@ class IncrementalFetchMiddleware:
         if last_modified:
             request.headers.setdefault("If-Modified-Since", last_modified)
 
-    def process_response(self, request: Request, response: Response, spider: Spider) -> Response:
+    def process_response(self, request: Request, response: Response) -> Response:
         kind = request.meta.get("newsagg_kind")
         if response.status == 304:
             if kind == ARTICLE:
@@ -134,7 +142,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         middleware.crawler = crawler
         return middleware
 
-    async def process_response(self, request: Request, response: Response, spider: Spider | None = None):
+    async def process_response(self, request: Request, response: Response) -> Request | Response:
         if response.status in self.retry_http_codes and not request.meta.get("dont_retry"):
             retries = request.meta.get("retry_times", 0)
             if retries < request.meta.get("max_retry_times", self.max_retry_times):

@@ -8,7 +8,6 @@ import sqlite3
 import unicodedata
 from typing import Any
 
-from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
@@ -62,24 +61,25 @@ class StorePipeline:
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         return cls(crawler)
 
-    def open_spider(self, spider: Spider) -> None:
+    def open_spider(self) -> None:
         self.conn = connect(self.db_path)
 
-    def close_spider(self, spider: Spider) -> None:
+    def close_spider(self) -> None:
         if self.conn:
             self.conn.close()
 
-    def process_item(self, item: dict[str, Any], spider: Spider) -> dict[str, Any]:
+    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        name = self.crawler.spider.name
         try:
             article = clean_article(item)
         except DropItem as reason:
-            record_error(self.crawler, f"{spider.name}: dropped {reason}")
+            record_error(self.crawler, f"{name}: dropped {reason}")
             raise
         try:
             with transaction(self.conn):
                 article_id, result = upsert_article(self.conn, article)
         except sqlite3.Error as error:
-            record_error(self.crawler, f"{spider.name}: could not store {article['url']}: {error}")
+            record_error(self.crawler, f"{name}: could not store {article['url']}: {error}")
             raise DropItem(str(error)) from None
         count(self.crawler, result)
         return {**article, "id": article_id}

@@ -11,11 +11,16 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any, ClassVar
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+)
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
-from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
 from twisted.python.failure import Failure
 
 from crawlers.discovery import FeedError, parse_feed
@@ -102,10 +107,14 @@ class NewsSpider(scrapy.Spider):
             return
         if failure.check(HttpError):
             reason = f"HTTP {failure.value.response.status}"
-        elif failure.check(TimeoutError, TCPTimedOutError):
-            reason = "timed out"
-        elif failure.check(DNSLookupError):
-            reason = "DNS lookup failed"
+        elif failure.check(DownloadTimeoutError):
+            reason = f"timed out after {self.crawler.settings.getfloat('DOWNLOAD_TIMEOUT'):g} s"
+        elif failure.check(CannotResolveHostError):
+            reason = "host name not found"
+        elif failure.check(DownloadConnectionRefusedError):
+            reason = "connection refused"
+        elif failure.check(DownloadCancelledError) and "max size" in str(failure.value):
+            reason = f"page over the size limit of {self.crawler.settings.getint('DOWNLOAD_MAXSIZE')} bytes"
         else:
             reason = str(failure.value).splitlines()[0] if str(failure.value) else failure.type.__name__
         kind = request.meta.get("newsagg_kind", "request")
