@@ -14,8 +14,8 @@ OUTLET = Outlet(
         "https://www.berliner-zeitung.de/sitemap.xml",
     ),
     # 2023 template: /<section>/<slug>-li.327487 (agency items under /news/…-li.N);
-    # 2026 template: /article/<slug>-10035612.
-    article_path=r"(-li\.\d+|^/article/[^/]+-\d{5,})/?$",
+    # 2026 template: /article/<slug>-10035612 (ids of six digits and more).
+    article_path=r"/[^/]+(-li\.\d+|-\d{6,})/?$",
     excluded_path=r"/(video|videos|bildergalerie|galerie|gallery|podcast)s?/|live-?ticker|liveblog|newsblog",
     templates=BERLINER_ZEITUNG_TEMPLATES,
 )
