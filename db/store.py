@@ -163,10 +163,12 @@ def running_runs(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     return [dict(row) for row in conn.execute("SELECT * FROM crawl_runs WHERE status = 'running'")]
 
 
-def mark_run_interrupted(conn: sqlite3.Connection, run_row_id: int, ended_at: str) -> None:
+def mark_run_interrupted(conn: sqlite3.Connection, run_row_id: int, ended_at: str, reason: str | None = None) -> None:
+    """Close a run that will never finish; ``reason`` is appended to its errors."""
     conn.execute(
-        "UPDATE crawl_runs SET status = 'interrupted', ended_at = coalesce(ended_at, ?) WHERE id = ?",
-        (ended_at, run_row_id),
+        "UPDATE crawl_runs SET status = 'interrupted', ended_at = coalesce(ended_at, ?), "
+        "errors = CASE WHEN ? IS NULL THEN errors ELSE json_insert(errors, '$[#]', ?) END WHERE id = ?",
+        (ended_at, reason, reason, run_row_id),
     )
 
 

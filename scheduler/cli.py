@@ -6,8 +6,10 @@ import click
 
 from crawlers.outlets import DECLARED
 from scheduler.crawl import format_summary, run_crawl_child
+from scheduler.daemon import daemon
 from scheduler.options import config_option, db_option, load
 from scheduler.serve import serve
+from scheduler.status import status
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -50,3 +52,5 @@ def crawl(db_path: str | None, config_file: str | None, outlets: tuple[str, ...]
 
 
 cli.add_command(serve)
+cli.add_command(daemon)
+cli.add_command(status)

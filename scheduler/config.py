@@ -32,8 +32,9 @@ class OutletSchedule:
 
 @dataclass(frozen=True)
 class DaemonSettings:
-    jitter_seconds: float = 60.0
-    misfire_grace_seconds: float = 600.0
+    jitter_seconds: float = 60.0  # at most a tenth of an outlet's interval is used
+    misfire_grace_seconds: float = 600.0  # a run late by more (suspend, overload) is skipped
+    stop_timeout_seconds: float = 20.0  # on SIGTERM, a crawl gets this long to close before it is killed
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,9 @@ def parse_config(raw: dict[str, Any], source: str = "<config>") -> Config:
     outlets_raw = _table(raw.pop("outlets", {}), "outlets", source)
     grouping = _dataclass_from(GroupingSettings, raw.pop("grouping", {}), "grouping", source)
     daemon = _dataclass_from(DaemonSettings, raw.pop("daemon", {}), "daemon", source)
+    for key, seconds in dataclasses.asdict(daemon).items():
+        if seconds < 0:
+            raise ConfigError(f"{source}: daemon.{key} must not be negative")
     if raw:
         raise ConfigError(f"{source}: unknown key {sorted(raw)[0]!r} (known: store, log, crawl, outlets, grouping, daemon)")
     db = _pop_typed(store, "path", str, Config.db, "store", source)

@@ -1,0 +1,114 @@
+"""`newsagg status`: whether a daemon runs, how each outlet's last run went, and what comes next."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+
+from crawlers.outlets import DECLARED
+from db.runs import error_count_since, last_runs, read_schedule, recent_errors
+from db.store import RUN_COUNTERS, count_rows
+from scheduler.daemon import iso, running_daemon, utc_now
+from scheduler.options import config_option, db_option, load, open_store
+
+RECENT_ERRORS_SHOWN = 10
+ERRORS_PER_RUN_SHOWN = 3
+
+
+def _run_summary(run: dict[str, Any] | None) -> dict[str, Any] | None:
+    if run is None:
+        return None
+    return {
+        "run_id": run["run_id"], "started_at": run["started_at"], "ended_at": run["ended_at"],
+        "status": run["status"], **{name: run[name] for name in RUN_COUNTERS},
+        "error_count": len(run["errors"]), "errors": run["errors"][:ERRORS_PER_RUN_SHOWN],
+    }
+
+
+def gather_status(db: str) -> dict[str, Any]:
+    """Everything `newsagg status` shows, as one JSON-ready dict."""
+    holder = running_daemon(db)
+    day_ago = iso(utc_now() - timedelta(hours=24))
+    conn = open_store(db)
+    try:
+        runs = last_runs(conn)
+        # A schedule left behind by a killed daemon means nothing once no daemon holds the lock.
+        schedule = read_schedule(conn) if holder else {}
+        articles, stories = count_rows(conn, "articles"), count_rows(conn, "stories")
+        messages, bad_runs = error_count_since(conn, day_ago)
+        errors = recent_errors(conn, day_ago, RECENT_ERRORS_SHOWN)
+    finally:
+        conn.close()
+    outlets = {}
+    for name in sorted(set(DECLARED) | set(runs) | set(schedule)):
+        planned = schedule.get(name) or {}
+        outlets[name] = {
+            "scheduled": bool(planned),
+            "interval_seconds": planned.get("interval_seconds"),
+            "next_run": planned.get("next_run_at"),
+            "last_run": _run_summary(runs.get(name)),
+        }
+    return {
+        "store": str(Path(db).resolve()),
+        "checked_at": iso(utc_now()),
+        "daemon": {"running": holder is not None, "pid": holder.pid if holder else None,
+                   "since": holder.since if holder else None},
+        "articles": articles,
+        "stories": stories,
+        "outlets": outlets,
+        "errors_last_24h": {"messages": messages, "failed_or_interrupted_runs": bad_runs, "recent": errors},
+    }
+
+
+def format_status(report: dict[str, Any]) -> str:
+    daemon = report["daemon"]
+    lines = [
+        f"daemon  {'running, pid %s since %s' % (daemon['pid'], daemon['since']) if daemon['running'] else 'not running'}",
+        f"store   {report['store']}: {report['articles']} articles, {report['stories']} stories",
+        f"errors  {report['errors_last_24h']['messages']} in the last 24 h "
+        f"({report['errors_last_24h']['failed_or_interrupted_runs']} failed or interrupted runs)",
+        "",
+    ]
+    header = f"{'outlet':<18} {'last run':<26} {'result':<12}" + "".join(f"{name:>10}" for name in RUN_COUNTERS[2:]) + "  next run"
+    lines += [header, "-" * len(header)]
+    for name, outlet in report["outlets"].items():
+        run = outlet["last_run"]
+        next_run = outlet["next_run"] or ("-" if daemon["running"] else "(daemon not running)")
+        if run is None:
+            lines.append(f"{name:<18} {'never':<26} {'-':<12}" + " " * 10 * len(RUN_COUNTERS[2:]) + f"  {next_run}")
+            continue
+        counts = "".join(f"{run[counter]:>10}" for counter in RUN_COUNTERS[2:])
+        lines.append(f"{name:<18} {run['started_at']:<26} {run['status']:<12}{counts}  {next_run}")
+        lines.extend(f"{'':<18} ! {error}" for error in run["errors"])
+    recent = report["errors_last_24h"]["recent"]
+    if recent:
+        lines += ["", f"newest errors of the last 24 h (up to {RECENT_ERRORS_SHOWN}):"]
+        lines.extend(f"  {error['started_at']} {error['outlet']}: {error['message']}" for error in recent)
+    return "\n".join(lines)
+
+
+@click.command()
+@db_option
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the table.")
+def status(db_path: str | None, config_file: str | None, as_json: bool) -> None:
+    """Show whether a daemon runs on the store, each outlet's last and next run,
+    how many articles and stories it holds, and the errors of the last 24 hours.
+
+    Reads only; safe while the daemon writes.
+
+    \b
+    Example:
+        newsagg status --db news.db
+        newsagg status --db news.db --json | jq .outlets.t_online.last_run
+    """
+    config = load(config_file)
+    db = db_path or config.db
+    if not Path(db).exists():
+        raise click.ClickException(f"no store at {db} (run `newsagg crawl` or `newsagg daemon` first)")
+    report = gather_status(db)
+    click.echo(json.dumps(report, ensure_ascii=False) if as_json else format_status(report))
