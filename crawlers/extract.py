@@ -78,12 +78,16 @@ _PAYWALL_TEASER_MAX_CHARS = 300  # a paywalled page with less text than this sho
 # Generic reading, for pages no template version matches.
 _GENERIC_CONTAINERS = "//*[@itemprop='articleBody'] | //div[@id='articleBody'] | //article | //main"
 _GENERIC_BLOCKS = ("p", "h2", "h3", "li")
-_NOISE_TAGS = {"aside", "nav", "figure", "figcaption", "footer", "form", "header", "button", "noscript"}
+_GENERIC_MIN_WORDS = 3  # shorter paragraphs and list items outside a template are labels ("Embed", "Mehr")
+_CONTAINER_SHARE = 0.8  # the most specific container holding this share of the most paragraph text wins
+# Inside the article container, text under these is not body: boxes, links, nested teaser articles.
+_NOISE_TAGS = {"a", "article", "aside", "nav", "figure", "figcaption", "footer", "form", "header", "button"}
 _NOISE_NAMES = re.compile(
     r"related|teaser|recommend|newsletter|caption|promo|advert|\bads?\b|ad-|share|social|comment|breadcrumb"
-    r"|byline|author|paywall|consent|cookie|footer",
+    r"|byline|author|timestamp|paywall|consent|cookie|footer",
     re.IGNORECASE,
 )
+_INVISIBLE = {"script", "style", "noscript", "template"}
 _MAX_LINK_SHARE = 0.5  # a block whose text is more than half link text is navigation, not article
 
 
@@ -160,9 +164,23 @@ def _select(root: lxml.html.HtmlElement, expression: str | None) -> list[Any]:
 
 
 def _text(node: Any) -> str:
-    """The node's text (an element's, or an XPath string result) with whitespace collapsed."""
-    text = node.text_content() if isinstance(node, lxml.html.HtmlElement) else str(node)
-    return " ".join(text.split())
+    """The node's visible text (an element's, or an XPath string result) with whitespace collapsed."""
+    if not isinstance(node, lxml.html.HtmlElement):
+        return " ".join(str(node).split())
+    if next(node.iter(*_INVISIBLE), None) is None:
+        return " ".join(node.text_content().split())
+    return " ".join("".join(_visible_strings(node)).split())
+
+
+def _visible_strings(element: lxml.html.HtmlElement) -> Iterator[str]:
+    """The element's text without that of scripts, styles and comments inside it."""
+    if element.text and element.tag not in _INVISIBLE:
+        yield element.text
+    for child in element:
+        if isinstance(child.tag, str) and child.tag not in _INVISIBLE:
+            yield from _visible_strings(child)
+        if child.tail:
+            yield child.tail
 
 
 def _first_text(nodes: Iterable[Any]) -> str | None:
@@ -346,12 +364,9 @@ class _Page:
 
     def _generic_body(self) -> list[str]:
         """Paragraphs of the container holding the most paragraph text, minus navigation and boxes."""
-        containers = _select(self.root, _GENERIC_CONTAINERS)
-        if not containers:
-            containers = self.root.findall("body")
-        if not containers:
+        container = self._generic_container()
+        if container is None:
             return []
-        container = max(containers, key=lambda element: sum(len(_text(p)) for p in element.iter("p")))
         blocks = [element for element in container.iter(*_GENERIC_BLOCKS) if not _is_noise(element, container)]
         chosen = set(blocks)
         skip = {self.title, self.teaser}
@@ -360,20 +375,30 @@ class _Page:
             if any(ancestor in chosen for ancestor in block.iterancestors()):
                 continue  # its text is already in the enclosing block's
             text = _text(block)
-            if text and text not in skip and not _mostly_links(block) and not _is_read_more(text):
+            if block.tag in ("p", "li") and len(text.split()) < _GENERIC_MIN_WORDS:
+                continue
+            if text not in skip and not _mostly_links(block) and not _is_read_more(text):
                 paragraphs.append(text)
         return paragraphs
 
+    def _generic_container(self) -> lxml.html.HtmlElement | None:
+        """The most specific article-like element holding (nearly) the most paragraph text."""
+        containers = _select(self.root, _GENERIC_CONTAINERS) or self.root.findall("body")
+        if not containers:
+            return None
+        text_lengths = [sum(len(_text(p)) for p in element.iter("p")) for element in containers]
+        most = max(text_lengths)
+        candidates = [element for element, length in zip(containers, text_lengths) if length >= _CONTAINER_SHARE * most]
+        return max(candidates, key=lambda element: sum(1 for _ in element.iterancestors()))
+
     @cached_property
     def title(self) -> str | None:
-        if self.template and self.template.title is None:
-            from_template = _clean(self.ld.get("headline"))
-        else:
-            from_template = self.template_text("title")
+        # The visible headline where the template knows it; otherwise the JSON-LD headline, which
+        # some outlets word for search engines but which is the article's own headline all the same.
         return (
-            from_template
-            or _clean(self.first_meta("og:title"))
+            self.template_text("title")
             or _clean(self.ld.get("headline"))
+            or _clean(self.first_meta("og:title"))
             or _first_text(self.root.iter("h1"))
             or _clean(self.root.findtext("head/title"))
         )

@@ -57,18 +57,19 @@ BERLINER_ZEITUNG_TEMPLATES = (
     ),
 )
 
-_T_ONLINE_STREAM = "//div[@data-testid='ArticleBody.StreamLayout']//div[@data-testid='StageLayout.StreamItem']"
+_T_ONLINE_BODY = "//div[@data-testid='ArticleBody.StreamLayout']"
 
 T_ONLINE_TEMPLATES = (
-    # Next.js stream layout; the bold first paragraph is the teaser. Title: JSON-LD headline,
-    # as in Fundus (the visible one is split into kicker and headline).
+    # Next.js stream layout; the bold first paragraph is the teaser, the sidebar (aside) is not
+    # body. Title: the JSON-LD headline, as in Fundus (the visible one is kicker | headline).
     Template(
         valid_from=date(2026, 1, 7),
         body=(
-            f"{_T_ONLINE_STREAM}/*[self::p[{_has_class('text-18')} and not({_has_class('font-bold')})]"
-            " or self::h3 or self::ul or self::ol]"
+            f"{_T_ONLINE_BODY}//*[self::p[{_has_class('text-18')} and not({_has_class('font-bold')})]"
+            f" or self::h3 or self::ul[{_has_class('text-18')}] or self::ol[{_has_class('text-18')}]]"
+            "[not(ancestor::aside)]"
         ),
-        teaser=f"{_T_ONLINE_STREAM}/p[{_has_class('text-18')} and {_has_class('font-bold')}]",
+        teaser=f"{_T_ONLINE_BODY}//p[{_has_class('text-18')} and {_has_class('font-bold')}]",
         kicker="//article//h2/span[@data-external-article-kicker]",
         section="//div[@data-testid='BreadcrumbArea']//a[last()]",
     ),

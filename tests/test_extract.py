@@ -1,0 +1,292 @@
+"""Article extraction, page bytes → fields, against the real fixture pages and Fundus's expected values.
+
+The real pages and their `.expected.json` are in tests/fixtures/pages (provenance there); the
+pages under tests/fixtures/made-up are made up by this project (see the README beside them).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import lxml.html
+import pytest
+
+from crawlers.extract import NotAnArticle, extract_article, iso_datetime, page_encoding
+from crawlers.outlets import DECLARED
+from crawlers.templates import BERLINER_ZEITUNG_TEMPLATES, IPPEN_TEMPLATES, T_ONLINE_TEMPLATES, Template
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PAGES = sorted((FIXTURES / "pages").glob("*/*.html.gz"))
+MADE_UP = FIXTURES / "made-up"
+FIELDS = {
+    "title", "seo_title", "kicker", "teaser", "body", "authors", "published", "modified", "section",
+    "keywords", "language", "image", "canonical_url", "dateline",
+}
+DATELINES = {"Merkur_2023_04_28": "München/London", "Merkur_2023_03_14": "Straßburg"}
+# For the pages whose text Fundus did not check: paragraphs + subheadings, how the first and last begin.
+UNCHECKED_BODIES = {
+    "BerlinerZeitung_2023_03_14": (17, "Vor mehr als sechs Monaten kündigte der Bund", "Wie lange die Plattform"),
+    "Merkur_2023_03_14": (6, "Straßburg – Das EU-Parlament hat am Dienstag", "Gerade in Zeiten von Inflation"),
+}
+# Text that sits inside or beside the article bodies of the fixture pages but is not article text.
+NOT_BODY = [
+    "Lesen Sie mehr zum Thema", "Ihre Meinung ist uns wichtig", "© Rolf Zoellner/imago",  # Berliner Zeitung
+    "Auch interessant", "Kommentare", "Die Interpretation einer Vorhersage",  # Merkur
+    "Alle aktuellen Nachrichten zu Donald Trump", "Quellen anzeigen", "Meistgelesen",  # t-online
+]
+
+
+def normalized(text: str) -> str:
+    return " ".join(text.split())
+
+
+def load(page: Path) -> tuple[bytes, dict[str, Any]]:
+    expected = json.loads(page.with_name(page.name.replace(".html.gz", ".expected.json")).read_text("utf-8"))
+    return gzip.decompress(page.read_bytes()), expected
+
+
+def extracted(page: Path, templates: tuple[Template, ...] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    html, expected = load(page)
+    outlet_templates = DECLARED[expected["outlet"]].templates if templates is None else templates
+    return extract_article(html, expected["source_url"], outlet_templates), expected
+
+
+def checks(expected: dict[str, Any], field: str) -> bool:
+    return field in expected.get("checked_fields", [field])
+
+
+def assert_body_holds_paragraphs(body: str, expected: dict[str, Any]) -> None:
+    """≥ 95% of the expected paragraphs appear in the body, and it is at most 1.3× their length."""
+    paragraphs = [normalized(p) for p in expected["paragraphs"]]
+    found = [p for p in paragraphs if p in body]
+    assert len(found) >= 0.95 * len(paragraphs), [p[:60] for p in paragraphs if p not in body]
+    expected_length = sum(map(len, paragraphs)) + sum(len(s) for s in expected["subheadlines"] or [])
+    assert len(body) <= 1.3 * expected_length
+
+
+def assert_published_close(published: str, expected: str) -> None:
+    assert abs((datetime.fromisoformat(published) - datetime.fromisoformat(expected)).total_seconds()) <= 60
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name.removesuffix(".html.gz"))
+class TestRealPages:
+    def test_returns_exactly_the_article_fields(self, page: Path) -> None:
+        article, _ = extracted(page)
+        assert set(article) == FIELDS
+
+    def test_title_is_the_expected_headline(self, page: Path) -> None:
+        article, expected = extracted(page)
+        # Fundus keeps og:title verbatim, trailing spaces included; the extraction collapses whitespace.
+        assert article["title"] == normalized(expected["title"])
+
+    def test_authors_are_the_expected_people(self, page: Path) -> None:
+        article, expected = extracted(page)
+        assert set(article["authors"]) == set(expected["authors"])
+
+    def test_published_within_a_minute_with_offset(self, page: Path) -> None:
+        article, expected = extracted(page)
+        assert datetime.fromisoformat(article["published"]).utcoffset() is not None
+        assert_published_close(article["published"], expected["published"])
+
+    def test_body_holds_the_expected_paragraphs_and_little_else(self, page: Path) -> None:
+        article, expected = extracted(page)
+        if checks(expected, "paragraphs"):
+            assert_body_holds_paragraphs(article["body"], expected)
+        else:  # Fundus checked no text for this page: the blocks counted and read by hand instead
+            blocks = article["body"].split("\n\n")
+            count, first, last = UNCHECKED_BODIES[page.name.removesuffix(".html.gz")]
+            assert (len(blocks), blocks[0][: len(first)], blocks[-1][: len(last)]) == (count, first, last)
+
+    def test_subheadings_are_in_the_body_in_order(self, page: Path) -> None:
+        article, expected = extracted(page)
+        blocks = article["body"].split("\n\n")
+        subheadings = [normalized(s) for s in expected["subheadlines"] or []]
+        assert [block for block in blocks if block in subheadings] == subheadings
+
+    def test_body_leaves_out_boxes_links_and_captions(self, page: Path) -> None:
+        article, _ = extracted(page)
+        assert not [text for text in NOT_BODY if text in article["body"]]
+
+    def test_teaser_is_the_expected_one_and_not_in_the_body(self, page: Path) -> None:
+        article, expected = extracted(page)
+        if checks(expected, "teaser"):
+            assert article["teaser"] == normalized(expected["teaser"])
+        assert article["teaser"] not in article["body"]
+
+    def test_keywords_are_the_expected_topics(self, page: Path) -> None:
+        article, expected = extracted(page)
+        if checks(expected, "topics") and expected["topics"]:
+            assert article["keywords"] == expected["topics"]
+
+    def test_dateline_is_the_place_the_text_opens_with(self, page: Path) -> None:
+        article, _ = extracted(page)
+        place = DATELINES.get(page.name.removesuffix(".html.gz"))
+        assert article["dateline"] == place
+        assert article["body"].startswith(f"{place} – ") if place else True
+
+    def test_page_facts_are_read(self, page: Path) -> None:
+        article, expected = extracted(page)
+        assert article["language"] == "de"
+        assert article["canonical_url"] == expected["source_url"]
+        assert article["image"].startswith("https://")
+        assert article["section"]
+
+    def test_generic_reading_without_a_template_still_finds_the_article(self, page: Path) -> None:
+        article, expected = extracted(page, templates=())
+        assert set(article["authors"]) == set(expected["authors"])
+        assert_published_close(article["published"], expected["published"])
+        if checks(expected, "paragraphs"):
+            assert_body_holds_paragraphs(article["body"], expected)
+
+
+def test_ippen_title_is_the_visible_headline_and_the_seo_headline_is_kept_apart() -> None:
+    article, _ = extracted(FIXTURES / "pages/rosenheim24/Merkur_2023_04_28.html.gz")
+    assert article["title"].startswith("Nostradamus-Vorhersage lässt Zweifel aufkommen")
+    assert article["seo_title"] == "Nostradamus-Vorhersage sät Zweifel: Ist König Charles III. nicht der richtige Thronfolger?"
+
+
+def test_t_online_kicker_and_json_ld_headline() -> None:
+    article, _ = extracted(FIXTURES / "pages/t_online/TOnline_2026_01_07.html.gz")
+    assert article["kicker"] == "USA stoppen Schattentanker"
+    assert article["title"] == "Russlands Schattenflotte: USA stoppen sanktioniertes Geisterschiff"
+    assert article["seo_title"] is None
+    assert article["modified"] == "2026-01-07T18:50:24+01:00"
+
+
+def test_each_berliner_zeitung_version_reads_its_own_pages_and_finds_nothing_on_the_other() -> None:
+    newest, older = BERLINER_ZEITUNG_TEMPLATES
+    for page, own, other in (("BerlinerZeitung_2026_05_18", newest, older), ("BerlinerZeitung_2023_03_14", older, newest)):
+        html, expected = load(FIXTURES / f"pages/berliner_zeitung/{page}.html.gz")
+        assert lxml.html.fromstring(html).xpath(other.body) == []
+        alone = extract_article(html, expected["source_url"], (own,))
+        assert alone == extract_article(html, expected["source_url"], BERLINER_ZEITUNG_TEMPLATES)
+
+
+@pytest.mark.parametrize("templates", [BERLINER_ZEITUNG_TEMPLATES, T_ONLINE_TEMPLATES, IPPEN_TEMPLATES])
+def test_outlet_templates_are_listed_newest_first(templates: tuple[Template, ...]) -> None:
+    assert list(templates) == sorted(templates, key=lambda template: template.valid_from, reverse=True)
+
+
+# -- charsets -------------------------------------------------------------------------------------
+
+WINDOWS_1252_PAGE = (MADE_UP / "article-windows-1252.made-up.html").read_bytes()
+
+
+@pytest.mark.parametrize("declared", ["windows-1252", "ISO-8859-1", "utf-8", None], ids=str)
+def test_windows_1252_page_comes_out_as_correct_text_whatever_the_header_says(declared: str | None) -> None:
+    article = extract_article(WINDOWS_1252_PAGE, "https://www.example.invalid/a", (), encoding=declared)
+    assert article["title"] == "Straßenfest in München kostet 5 € Eintritt"
+    assert "„Wir rechnen mit zehntausend Besuchern“" in article["body"]
+    assert article["authors"] == ["Jürgen Müller"]
+    assert article["dateline"] == "München"
+
+
+def test_utf8_page_declared_as_latin_1_is_still_read_as_utf8() -> None:
+    html, expected = load(FIXTURES / "pages/rosenheim24/Merkur_2023_04_28.html.gz")
+    article = extract_article(html, expected["source_url"], IPPEN_TEMPLATES, encoding="iso-8859-1")
+    assert article["title"] == expected["title"]
+
+
+@pytest.mark.parametrize(
+    ("html", "declared", "codec"),
+    [
+        ("Grüße".encode("utf-16"), None, "utf-16"),
+        (b"\xef\xbb\xbfGr\xc3\xbc\xc3\x9fe", "latin-1", "utf-8"),
+        ('<meta charset="iso-8859-15">Preis: 5 €'.encode("iso-8859-15"), None, "iso8859-15"),
+        ("Grüße".encode("cp1252"), "no-such-charset", "cp1252"),
+    ],
+    ids=["utf-16 BOM", "utf-8 BOM beats header", "meta charset", "unknown label"],
+)
+def test_page_encoding_sniffs_bom_then_utf8_then_declared_then_meta(html: bytes, declared: str | None, codec: str) -> None:
+    assert page_encoding(html, declared) == codec
+
+
+# -- pages without an article ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("html", [b"", b"  \r\n\t "], ids=["no bytes", "whitespace"])
+def test_empty_page_is_not_an_article(html: bytes) -> None:
+    with pytest.raises(NotAnArticle, match="empty page"):
+        extract_article(html, "https://www.example.invalid/a", IPPEN_TEMPLATES)
+
+
+@pytest.mark.parametrize(
+    ("page", "reason"),
+    [
+        ("consent-wall.made-up.html", "consent wall"),
+        ("paywall-teaser.made-up.html", "paywall teaser"),
+        ("section-front.made-up.html", "not an article page"),
+    ],
+)
+def test_page_without_article_is_refused_with_a_one_line_reason(page: str, reason: str) -> None:
+    with pytest.raises(NotAnArticle, match=reason) as refused:
+        extract_article((MADE_UP / page).read_bytes(), "https://www.example.invalid/a", BERLINER_ZEITUNG_TEMPLATES)
+    assert "\n" not in str(refused.value)
+
+
+# -- dates, authors, datelines (small made-up pages written here) ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "iso"),
+    [
+        ("2023-04-28T18:16:04+0200", "2023-04-28T18:16:04+02:00"),  # Ippen: offset without colon
+        ("2026-01-07T17:34:29.712Z", "2026-01-07T18:34:29+01:00"),
+        ("2023-04-28 18:16", "2023-04-28T18:16:00+02:00"),  # local time on the page
+        ("Tue Mar 14 2023 15:00:27 GMT+0000 (Coordinated Universal Time)", "2023-03-14T16:00:27+01:00"),
+        ("gestern", None),
+        (None, None),
+    ],
+)
+def test_dates_become_iso_8601_berlin_time_with_offset(value: str | None, iso: str | None) -> None:
+    assert iso_datetime(value) == iso
+
+
+def made_up_page(ld: dict[str, Any], paragraphs: list[str], site_name: str = "Made-up Zeitung") -> bytes:
+    body = "".join(f"<p>{text}</p>" for text in paragraphs)
+    return (
+        f'<html lang="de"><head><meta property="og:site_name" content="{site_name}">'
+        f'<script type="application/ld+json">{json.dumps(ld)}</script></head>'
+        f"<body><article><h1>{ld['headline']}</h1>{body}</article></body></html>"
+    ).encode()
+
+
+ARTICLE_TEXT = ["Die Stadt baut eine neue Brücke über den Fluss und sperrt dafür die alte."] * 3
+
+
+@pytest.mark.parametrize(
+    ("authors", "people"),
+    [
+        ([{"@type": "Person", "name": "Anna Muster"}, {"@type": "Organization", "name": "Made-up Zeitung"}], ["Anna Muster"]),
+        ([{"@type": "Person", "name": "Anna Muster"}, {"@type": "Organization", "name": "dpa"}], ["Anna Muster"]),
+        ([{"@type": "Organization", "name": "dpa"}], ["dpa"]),
+        ({"@type": "Person", "name": "Von: Anna Muster und Ben Beispiel"}, ["Anna Muster", "Ben Beispiel"]),
+        ("madeup-zeitung.example", []),
+    ],
+    ids=["outlet dropped", "agency dropped beside people", "agency alone kept", "byline split", "host name"],
+)
+def test_authors_are_people_without_the_outlet(authors: Any, people: list[str]) -> None:
+    ld = {"@type": "NewsArticle", "headline": "Neue Brücke", "author": authors}
+    article = extract_article(made_up_page(ld, ARTICLE_TEXT), "https://www.madeup-zeitung.example/a", ())
+    assert article["authors"] == people
+
+
+@pytest.mark.parametrize(
+    ("opening", "place"),
+    [
+        ("Berlin (dpa) – Die Stadt baut eine Brücke.", "Berlin"),
+        ("Kiew (AFP/dpa) - Die Stadt baut eine Brücke.", "Kiew"),
+        ("Frankfurt am Main – Die Stadt baut eine Brücke.", "Frankfurt am Main"),
+        ("Sie – die Bürgermeisterin – baut eine Brücke.", None),
+        ("Die Stadt baut eine Brücke – und sperrt die alte.", None),
+    ],
+)
+def test_dateline_is_read_from_the_opening_of_the_text(opening: str, place: str | None) -> None:
+    ld = {"@type": "NewsArticle", "headline": "Neue Brücke"}
+    article = extract_article(made_up_page(ld, [opening, *ARTICLE_TEXT]), "https://www.example.invalid/a", ())
+    assert article["dateline"] == place
+    assert article["body"].startswith(opening)
