@@ -7,6 +7,7 @@ import click
 from crawlers.outlets import DECLARED
 from scheduler.crawl import format_summary, run_crawl_child
 from scheduler.daemon import daemon
+from scheduler.grouping_cli import import_command, regroup, stories
 from scheduler.options import config_option, db_option, load
 from scheduler.serve import serve
 from scheduler.status import status
@@ -54,3 +55,6 @@ def crawl(db_path: str | None, config_file: str | None, outlets: tuple[str, ...]
 cli.add_command(serve)
 cli.add_command(daemon)
 cli.add_command(status)
+cli.add_command(import_command)
+cli.add_command(regroup)
+cli.add_command(stories)

