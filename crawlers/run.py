@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import sys
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
+from crawlers.settings import LOG_FORMAT
 from crawlers.spiders.news import SPIDERS
 
 
@@ -36,9 +39,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     process = CrawlerProcess(project_settings(
         NEWSAGG_DB=args.db, NEWSAGG_RUN_ID=args.run_id, NEWSAGG_MAX_ARTICLES=args.max_articles,
-        NEWSAGG_GROUPING=json.loads(args.grouping), LOG_LEVEL=args.log_level,
-        DOWNLOAD_TIMEOUT=args.download_timeout,
+        NEWSAGG_GROUPING=json.loads(args.grouping), DOWNLOAD_TIMEOUT=args.download_timeout,
+        LOG_ENABLED=False,  # our own handler below, so that Scrapy's start-up report stays out
     ))
+    logging.basicConfig(level=args.log_level, stream=sys.stderr, format=LOG_FORMAT, force=True)
+    # Scrapy's INFO lines are noise next to our progress lines; its warnings still show.
+    for noisy in ("scrapy", "asyncio"):
+        logging.getLogger(noisy).setLevel(max(logging.getLevelName(args.log_level), logging.WARNING))
     for name in args.outlets:
         process.crawl(SPIDERS[name])
     process.start()
