@@ -42,6 +42,8 @@ BERLIN = ZoneInfo("Europe/Berlin")  # the outlets' time zone: naive page times a
 # shared between threads; the crawl and the benchmark run extraction in one thread.)
 _PARSER = lxml.html.HTMLParser(encoding="utf-8")
 
+# What libxml2 reports for bytes that are not UTF-8 (it goes on with U+FFFD in their place).
+_ENCODING_ERRORS = {etree.ErrorTypes.ERR_INVALID_ENCODING, etree.ErrorTypes.ERR_INVALID_CHAR}
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
@@ -104,18 +106,24 @@ def extract_article(
     """The article fields of the page ``html`` fetched from ``url``.
 
     ``templates`` are the outlet's template versions, newest first; ``encoding`` is the charset
-    the HTTP header declared, if any (it may be wrong). Raises NotAnArticle for a page without
-    an article.
+    the HTTP header declared, if any (it may be wrong: valid UTF-8 is read as UTF-8 regardless,
+    see page_encoding). Raises NotAnArticle for a page without an article.
     """
     if not html.strip():
         raise NotAnArticle("empty page")
-    codec = page_encoding(html, encoding)
-    data = html if codec == "utf-8" else html.decode(codec, errors="replace").encode("utf-8")
+    root = _parse(html)
+    if any(error.type in _ENCODING_ERRORS for error in _PARSER.error_log):
+        # Not UTF-8 after all (checking first would cost a decode of every page): read it again.
+        codec = page_encoding(html, encoding)
+        root = _parse(html if codec == "utf-8" else html.decode(codec, errors="replace").encode("utf-8"))
+    return _Page(root, url, templates).fields()
+
+
+def _parse(html: bytes) -> lxml.html.HtmlElement:
     try:
-        root = lxml.html.document_fromstring(data, parser=_PARSER)
+        return lxml.html.document_fromstring(html, parser=_PARSER)
     except (etree.ParserError, ValueError) as error:
         raise NotAnArticle(f"unparseable page ({error})") from None
-    return _Page(root, url, templates).fields()
 
 
 def page_encoding(html: bytes, declared: str | None = None) -> str:
@@ -289,9 +297,17 @@ class _Page:
         return next((node for node in self.ld_objects if _is_article_type(node)), {})
 
     @cached_property
+    def _matched(self) -> tuple[Template | None, list[str]]:
+        """The newest template version whose body XPath finds text on this page, and that text."""
+        for template in self.templates:
+            paragraphs = self._template_body(template)
+            if paragraphs:
+                return template, paragraphs
+        return None, []
+
+    @property
     def template(self) -> Template | None:
-        """The newest template version whose body XPath finds text on this page."""
-        return next((template for template in self.templates if self._template_body(template)), None)
+        return self._matched[0]
 
     def _template_body(self, template: Template) -> list[str]:
         paragraphs: list[str] = []
@@ -359,7 +375,7 @@ class _Page:
     @cached_property
     def paragraphs(self) -> list[str]:
         if self.template:
-            return self._template_body(self.template)
+            return self._matched[1]
         return self._generic_body() or _ld_body(self.ld.get("articleBody"))
 
     def _generic_body(self) -> list[str]:

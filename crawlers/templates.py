@@ -15,8 +15,11 @@ from datetime import date
 
 
 def _has_class(name: str) -> str:
-    """XPath predicate: the element's class attribute holds the whole token ``name``."""
-    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+    """XPath predicate: the element's class attribute holds the whole token ``name``.
+
+    The plain substring test comes first because it is cheap and rules out nearly every element.
+    """
+    return f"(contains(@class, '{name}') and contains(concat(' ', normalize-space(@class), ' '), ' {name} '))"
 
 
 @dataclass(frozen=True)
@@ -57,19 +60,21 @@ BERLINER_ZEITUNG_TEMPLATES = (
     ),
 )
 
-_T_ONLINE_BODY = "//div[@data-testid='ArticleBody.StreamLayout']"
+# The article's stream, not the sidebar beside it. (Each XPath below starts from a tag name,
+# "//p[...] | //h3[...]": libxml2 finds those fast, where "//*[self::p or …]" tests every element.)
+_IN_T_ONLINE_ARTICLE = "[ancestor::div[@data-testid='ArticleBody.StreamLayout']][not(ancestor::aside)]"
 
 T_ONLINE_TEMPLATES = (
-    # Next.js stream layout; the bold first paragraph is the teaser, the sidebar (aside) is not
-    # body. Title: the JSON-LD headline, as in Fundus (the visible one is kicker | headline).
+    # Next.js stream layout; the bold first paragraph is the teaser. Title: the JSON-LD headline,
+    # as in Fundus (the visible one is kicker | headline).
     Template(
         valid_from=date(2026, 1, 7),
         body=(
-            f"{_T_ONLINE_BODY}//*[self::p[{_has_class('text-18')} and not({_has_class('font-bold')})]"
-            f" or self::h3 or self::ul[{_has_class('text-18')}] or self::ol[{_has_class('text-18')}]]"
-            "[not(ancestor::aside)]"
+            f"//p[{_has_class('text-18')} and not({_has_class('font-bold')})]{_IN_T_ONLINE_ARTICLE}"
+            f" | //h3{_IN_T_ONLINE_ARTICLE}"
+            f" | //ul[{_has_class('text-18')}]{_IN_T_ONLINE_ARTICLE} | //ol[{_has_class('text-18')}]{_IN_T_ONLINE_ARTICLE}"
         ),
-        teaser=f"{_T_ONLINE_BODY}//p[{_has_class('text-18')} and {_has_class('font-bold')}]",
+        teaser=f"//p[{_has_class('text-18')} and {_has_class('font-bold')}]{_IN_T_ONLINE_ARTICLE}",
         kicker="//article//h2/span[@data-external-article-kicker]",
         section="//div[@data-testid='BreadcrumbArea']//a[last()]",
     ),
@@ -81,8 +86,7 @@ IPPEN_TEMPLATES = (
     Template(
         valid_from=date(2023, 3, 14),
         body=(
-            f"//p[{_has_class('id-StoryElement-paragraph')}]"
-            f" | //h2[{_has_class('id-StoryElement-crosshead')}]"
+            f"//p[{_has_class('id-StoryElement-paragraph')}] | //h2[{_has_class('id-StoryElement-crosshead')}]"
             f" | //article/ul | //article/ol | //ul[{_has_class('id-StoryElement-list')}]"
         ),
         title=f"//h1[{_has_class('id-StoryElement-headline')}]",
