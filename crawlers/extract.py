@@ -32,6 +32,7 @@ __all__ = [
     "NotAnArticle",
     "Template",
     "extract_article",
+    "iso_datetime",
     "page_encoding",
 ]
 
@@ -452,8 +453,6 @@ class _Page:
         for node in [self.ld.get("publisher"), *self.ld_objects]:
             if isinstance(node, dict) and any("Organization" in str(kind) for kind in _listed(node.get("@type"))):
                 names.extend(name for name in [node.get("name"), *_listed(node.get("alternateName"))] if name)
-        if isinstance(self.ld.get("publisher"), dict):
-            names.append(self.ld["publisher"].get("name") or "")
         for address in (self.canonical_url, self.url):
             host = (urlsplit(address).hostname or "").removeprefix("www.")
             names.extend([host, host.rsplit(".", 1)[0]])

@@ -44,7 +44,10 @@ BERLINER_ZEITUNG_TEMPLATES = (
     # /article/<slug>-10035612, Tailwind classes (Fundus: BerlinerZeitung V2, from 2026-04-23).
     Template(
         valid_from=date(2026, 4, 23),
-        body=f"{_BZ_2026_BODY}/*[self::p or self::h2 or self::h3 or self::ul or self::ol]",
+        body=(  # paragraphs also inside wrappers, but not in the related-article cards (nested <article>s)
+            f"//p[{_has_class('leading-7')}][ancestor::div[contains(@class, 'article-content-blz')]][not(ancestor::article[2])]"
+            f" | {_BZ_2026_BODY}/*[self::h2 or self::h3 or self::ul or self::ol]"
+        ),
         title="//h1[@id='article-title']",
         teaser="//h1[@id='article-title']/following-sibling::p[1]",
         kicker="//h1[@id='article-title']/../preceding-sibling::div[1]/p[contains(@class, 'uppercase')]",
