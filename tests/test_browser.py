@@ -1,0 +1,91 @@
+"""A reader's path through `newsagg serve` in real headless Chromium (Debian's chromium and
+chromium-driver packages, installed by .ci/run; nothing is downloaded at test time)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webdriver import WebDriver
+
+from serve_store import KING_TITLE_START, MADE_UP_TANKER_REPORT, TANKER_TITLE, ServedStore, build_store, served
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+# As root in a container Chromium needs --no-sandbox; the rest keeps it off the network.
+CHROMIUM_ARGUMENTS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1400,1000",
+)
+
+
+# One browser and one server for the module: the tests only read, and each start costs seconds.
+@pytest.fixture(scope="module")
+def browser() -> Iterator[WebDriver]:
+    profile = tempfile.mkdtemp(prefix="newsagg-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in (*CHROMIUM_ARGUMENTS, f"--user-data-dir={profile}"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
+    driver.implicitly_wait(5)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedStore]:
+    db_path = tmp_path_factory.mktemp("browser") / "news.db"
+    with served(db_path, build_store(db_path)) as running:
+        yield running
+
+
+def _result_titles(browser: WebDriver) -> list[str]:
+    return [cell.text for cell in browser.find_elements(By.CSS_SELECTOR, "table.rows-and-columns td.col-title")]
+
+
+def test_stories_page_lists_stories_newest_first(browser: WebDriver, server: ServedStore) -> None:
+    browser.get(f"{server.base_url}/stories")
+    titles = _result_titles(browser)
+    assert len(titles) == 5
+    assert titles[0] == "Berliner Imam über Kinderlosigkeit: Es geht um unser Leben"
+    assert "sorted by last_updated descending" in browser.find_element(By.TAG_NAME, "h3").text
+
+
+def test_a_reader_runs_a_canned_query_from_the_database_page(browser: WebDriver, server: ServedStore) -> None:
+    browser.get(server.base_url)
+    browser.find_element(By.LINK_TEXT, "Stories only one outlet reports").click()
+    assert browser.current_url.endswith("/single_outlet_stories")
+    titles = _result_titles(browser)
+    assert len(titles) == 4 and TANKER_TITLE not in titles
+
+
+def test_a_reader_searches_stories_for_a_word_and_finds_the_story(browser: WebDriver, server: ServedStore) -> None:
+    browser.get(f"{server.base_url}/stories")
+    browser.find_element(By.ID, "_search").send_keys("konig", Keys.ENTER)
+    titles = _result_titles(browser)
+    assert len(titles) == 1 and titles[0].startswith(KING_TITLE_START)
+
+    browser.get(f"{server.base_url}/search_stories")
+    browser.find_element(By.CSS_SELECTOR, "form.sql input[name=q]").send_keys("Schattenflotte", Keys.ENTER)
+    assert _result_titles(browser) == [TANKER_TITLE]
+
+
+def test_a_reader_follows_a_story_to_its_sources(browser: WebDriver, server: ServedStore) -> None:
+    browser.get(f"{server.base_url}/stories")
+    row = browser.find_element(By.XPATH, f"//tr[td[@class='col-title type-str'][text()='{TANKER_TITLE}']]")
+    row.find_element(By.CSS_SELECTOR, "td.col-id a").click()
+    assert browser.find_element(By.TAG_NAME, "h1").text.endswith(str(server.stories[TANKER_TITLE]))
+    browser.find_element(By.XPATH, "//li[contains(., 'from story_id in articles')]/a").click()
+    assert sorted(_result_titles(browser)) == sorted([TANKER_TITLE, MADE_UP_TANKER_REPORT["title"]])
+    source_link = browser.find_element(By.CSS_SELECTOR, f"td.col-url a[href='{MADE_UP_TANKER_REPORT['url']}']")
+    assert source_link.is_displayed()
