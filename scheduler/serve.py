@@ -9,7 +9,6 @@ third-party plugins found in the environment are not loaded.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import logging
 from importlib import resources
@@ -21,6 +20,7 @@ import uvicorn
 from datasette.app import Datasette
 from datasette.plugins import DEFAULT_PLUGINS, pm
 
+from crawlers.outlets import _is_loopback as is_loopback
 from db.canned import CANNED_QUERIES
 from scheduler.options import config_option, db_option, load, open_store
 
@@ -79,15 +79,6 @@ def _unload_third_party_plugins() -> None:
         if name not in DEFAULT_PLUGINS:
             logger.info("not loading datasette plugin %s: newsagg serve is read-only", name)
             pm.unregister(plugin)
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @click.command()
