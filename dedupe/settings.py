@@ -1,4 +1,5 @@
-"""Grouping thresholds and time window; defaults tuned on the shared dev data only."""
+"""Grouping thresholds and time window; defaults tuned on the shared dev data only
+(benchmarks/group_quality.py), read from the [grouping] table of the config."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class GroupingSettings:
-    threshold: float = 0.5            # similarity at which an article joins a story
-    copy_threshold: float = 0.95      # headline+lead likeness at which it is marked as a copy
+    threshold: float = 0.15           # similarity (cosine of weighted terms) at which an article joins a story
+    copy_threshold: float = 0.95      # headline+lead likeness (rapidfuzz ratio / 100) at which it is a copy
+    merge_threshold: float = 0.2      # two stories one article matches are merged at this story likeness
     window_hours: float = 72.0        # only stories seen within this window are candidates
-    merge_threshold: float = 0.5      # two stories an article matches both are merged at this likeness
-    decay_hours: float = 24.0         # after this long without news a story needs twice the similarity
+    decay_hours: float = 3.0          # after this long without news a story needs twice the similarity
     blocking_terms: int = 8           # distinctive terms per article used to look up candidates
     blocking_min_weight: float = 1.0  # terms lighter than this never open a candidate
     max_candidates: int = 50          # stories scored per article, those sharing most first

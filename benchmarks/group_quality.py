@@ -1,0 +1,141 @@
+"""Grouping quality on the shared labeled data, through `newsagg import` into a fresh store.
+
+    python benchmarks/group_quality.py [--data ../shared/data]
+
+- UCI English headlines: B-cubed precision, recall and F1 against Google News story labels.
+- SemEval-2022 German pairs: precision and recall of "same story" on the clear pairs
+  (overall ≤ 1.5 same, ≥ 3.5 different).
+- Distinct German events (the fixture pages and the labeled SemEval sample): pairs put together.
+- Category and location accuracy on tests/data/category-location-labels.made-by-us.jsonl.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import sys
+import tempfile
+from collections import defaultdict
+from itertools import combinations
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import SHARED_DATA, TEST_DATA, fixture_articles, read_jsonl, write_jsonl  # noqa: E402
+from db.schema import connect  # noqa: E402
+from db.stories import story_assignments  # noqa: E402
+from dedupe.importing import import_file  # noqa: E402
+from dedupe.merge import merged_story  # noqa: E402
+from dedupe.settings import GroupingSettings  # noqa: E402
+from dedupe.text import fold  # noqa: E402
+
+
+def grouped(articles: list[dict], settings: GroupingSettings) -> dict[str, int]:
+    """url → story_id after importing the articles into a fresh store."""
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "articles.jsonl"
+        write_jsonl(source, articles)
+        conn = connect(str(Path(folder) / "news.db"))
+        result = import_file(conn, source, settings)
+        assert not result.errors, result.errors
+        assignments = {url: story_id for url, story_id, _ in story_assignments(conn)}
+        conn.close()
+        return assignments
+
+
+def bcubed(labels: dict[str, str], stories: dict[str, int]) -> tuple[float, float, float]:
+    gold, predicted = defaultdict(set), defaultdict(set)
+    for url, label in labels.items():
+        gold[label].add(url)
+        predicted[stories[url]].add(url)
+    precision = recall = 0.0
+    for url, label in labels.items():
+        shared = len(gold[label] & predicted[stories[url]])
+        precision += shared / len(predicted[stories[url]])
+        recall += shared / len(gold[label])
+    precision, recall = precision / len(labels), recall / len(labels)
+    return precision, recall, 2 * precision * recall / (precision + recall)
+
+
+def pair_scores(pairs: list[dict], stories: dict[str, int]) -> tuple[float, float, float, int, int]:
+    true_positive = false_positive = false_negative = same = different = 0
+    for pair in pairs:
+        together = stories[pair["a"]] == stories[pair["b"]]
+        if pair["overall"] <= 1.5:
+            same += 1
+            true_positive += together
+            false_negative += not together
+        elif pair["overall"] >= 3.5:
+            different += 1
+            false_positive += together
+    precision = true_positive / (true_positive + false_positive) if true_positive + false_positive else 1.0
+    recall = true_positive / (true_positive + false_negative)
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1, same, different
+
+
+def labeled_sample() -> list[tuple[dict, dict]]:
+    """(article, label) pairs of the made-by-us category/location sample."""
+    sources = fixture_articles()
+    sources.update({row["url"]: row for row in read_jsonl(TEST_DATA / "semeval-de-labeled-sample.jsonl")})
+    return [(sources[label["source"]], label) for label in read_jsonl(TEST_DATA / "category-location-labels.made-by-us.jsonl")]
+
+
+def location_matches(predicted: str | None, expected: str) -> bool:
+    """Right when the town agrees, or the expected country is the predicted one."""
+    if not predicted:
+        return False
+    parts = [fold(part.strip()) for part in predicted.split(",")]
+    return fold(expected) in parts
+
+
+def category_location_accuracy() -> tuple[float, int, float, int, list[str]]:
+    misses, categories, locations, located = [], 0, 0, 0
+    sample = labeled_sample()
+    for number, (article, label) in enumerate(sample, start=1):
+        member = {"id": number, "copy_of": None, "dateline": None, "fetched_at": article.get("published"),
+                  "teaser": None, "body": None, **article}
+        story = merged_story([member])
+        categories += story["category"] == label["category"]
+        if label["location"] is not None:
+            located += 1
+            locations += location_matches(story["location"], label["location"])
+        if story["category"] != label["category"] or (label["location"] and not location_matches(story["location"], label["location"])):
+            misses.append(f"  {article['title'][:60]!r}: got {story['category']}/{story['location']}, "
+                          f"labeled {label['category']}/{label['location']}")
+    return categories / len(sample), len(sample), locations / located, located, misses
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=SHARED_DATA, help="folder with uci-news/ and semeval-de/")
+    parser.add_argument("--verbose", action="store_true", help="list category/location misses")
+    args = parser.parse_args()
+    settings = GroupingSettings()
+
+    uci = read_jsonl(args.data / "uci-news" / "dev.jsonl")
+    precision, recall, f1 = bcubed({row["url"]: row["story"] for row in uci}, grouped(uci, settings))
+    print(f"UCI English headlines ({len(uci)}): B-cubed P {precision:.3f} R {recall:.3f} F1 {f1:.3f}"
+          f"   target F1 >= 0.85, P >= 0.90")
+
+    semeval = read_jsonl(args.data / "semeval-de" / "dev-articles.jsonl")
+    pairs = read_jsonl(args.data / "semeval-de" / "dev-pairs.jsonl")
+    precision, recall, f1, same, different = pair_scores(pairs, grouped(semeval, settings))
+    print(f"SemEval German clear pairs ({same} same, {different} different): P {precision:.3f} R {recall:.3f}"
+          f" F1 {f1:.3f}   target P >= 0.95, R >= 0.85")
+
+    distinct = [article for article, _ in labeled_sample()]
+    stories = grouped(distinct, settings)
+    pairs_total = len(distinct) * (len(distinct) - 1) // 2
+    together = sum(stories[a["url"]] == stories[b["url"]] for a, b in combinations(distinct, 2))
+    print(f"Distinct German events ({len(distinct)} articles, {pairs_total} pairs): {together} pairs share a story"
+          f" (pairwise precision {1 - together / pairs_total:.3f})   target >= 0.99")
+
+    category, count, location, located, misses = category_location_accuracy()
+    print(f"Category accuracy {category:.2f} on {count} labeled articles; location accuracy {location:.2f} on {located}")
+    if args.verbose:
+        print("\n".join(misses))
+
+
+if __name__ == "__main__":
+    main()
