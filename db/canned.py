@@ -9,8 +9,11 @@ so that "Berlin-Mitte" or a stray quote is a search and not an FTS5 syntax error
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
+
+_PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
 
 @dataclass(frozen=True)
@@ -20,35 +23,42 @@ class CannedQuery:
     description: str
     sql: str
 
+    @property
+    def parameters(self) -> list[str]:
+        """The named parameters (``:story_id``) a reader fills in, in order of appearance."""
+        return list(dict.fromkeys(_PARAMETER.findall(self.sql)))
+
     def as_metadata(self) -> dict[str, Any]:
         """The query in the form datasette's metadata ``queries`` block takes."""
         return {"title": self.title, "description": self.description, "sql": self.sql, "hide_sql": True}
 
 
-# Outlet titles ("t-online") where the outlet is declared, else the stored name (a domain).
-_OUTLET_NAMES_OF_STORY = """(
+# The first five outlets of a story ("t-online, Berliner Zeitung and 3 more"): reading five
+# articles per story, not all of them, keeps a list of big stories as fast as one of small ones.
+# Outlet titles where the outlet is declared, else the stored name (a host name when imported).
+_OUTLETS_OF_STORY = """(
         SELECT group_concat(name, ', ') FROM (
             SELECT DISTINCT coalesce(outlets.title, articles.outlet) AS name
             FROM articles LEFT JOIN outlets ON outlets.name = articles.outlet
-            WHERE articles.story_id = stories.id ORDER BY name
+            WHERE articles.story_id = stories.id LIMIT 5
         )
-    )"""
+    ) || CASE WHEN stories.outlet_count > 5 THEN ' and ' || (stories.outlet_count - 5) || ' more' ELSE '' END"""
 
 LATEST_STORIES = CannedQuery(
     name="latest_stories",
     title="Latest stories",
     description=(
-        "The 100 most recently updated merged stories, newest first, with how many articles "
+        "The 50 most recently updated merged stories, newest first, with how many articles "
         "and how many different outlets report each. Open a story's sources with "
         "'Sources of one story' and its story_id."
     ),
     sql=f"""SELECT stories.id AS story_id, stories.title, stories.category, stories.location,
     stories.source_count AS articles, stories.outlet_count AS outlets,
-    {_OUTLET_NAMES_OF_STORY} AS reported_by,
+    {_OUTLETS_OF_STORY} AS reported_by,
     stories.first_seen, stories.last_updated
 FROM stories
 ORDER BY stories.last_updated DESC, stories.id DESC
-LIMIT 100""",
+LIMIT 50""",
 )
 
 MOST_COVERED_STORIES = CannedQuery(
@@ -60,7 +70,7 @@ MOST_COVERED_STORIES = CannedQuery(
     ),
     sql=f"""SELECT stories.id AS story_id, stories.title, stories.category, stories.location,
     stories.outlet_count AS outlets, stories.source_count AS articles,
-    {_OUTLET_NAMES_OF_STORY} AS reported_by,
+    {_OUTLETS_OF_STORY} AS reported_by,
     stories.last_updated
 FROM stories
 WHERE stories.last_updated >= (
@@ -90,7 +100,7 @@ SINGLE_OUTLET_STORIES = CannedQuery(
     name="single_outlet_stories",
     title="Stories only one outlet reports",
     description=(
-        "The 100 most recently updated stories that a single outlet covers: exclusives, "
+        "The 50 most recently updated stories that a single outlet covers: exclusives, "
         "local news, or events the grouping failed to join with another outlet's report."
     ),
     sql="""SELECT stories.id AS story_id, stories.title, stories.category, stories.location,
@@ -101,7 +111,7 @@ SINGLE_OUTLET_STORIES = CannedQuery(
 FROM stories
 WHERE stories.outlet_count = 1
 ORDER BY stories.last_updated DESC, stories.id DESC
-LIMIT 100""",
+LIMIT 50""",
 )
 
 # The outlets that were ever crawled, read from the crawl_runs_outlet_started index one
@@ -160,7 +170,7 @@ SEARCH_STORIES = CannedQuery(
 FROM stories_fts JOIN stories ON stories.id = stories_fts.rowid
 WHERE stories_fts MATCH escape_fts(:q)
 ORDER BY stories_fts.rank
-LIMIT 100""",
+LIMIT 50""",
 )
 
 CANNED_QUERIES: tuple[CannedQuery, ...] = (
