@@ -57,7 +57,9 @@ class Grouper:
         for story_id in sorted(self.dirty):
             members = sql.story_members(self.conn, story_id)
             if members:
-                sql.update_story(self.conn, story_id, merged_story(members))
+                story = self.index.stories.get(story_id)
+                known = {m.features.article_id: m.features for m in story.members} if story else {}
+                sql.update_story(self.conn, story_id, merged_story(members, known))
         self.dirty.clear()
 
     def reset(self) -> None:
@@ -114,17 +116,18 @@ class Grouper:
         start, end = moment - reach, moment + reach
         if self.loaded is not None and self.loaded[0] <= start and end <= self.loaded[1]:
             return
+        # Load a window ahead too, so that articles in date order need a query only once a window.
         if self.loaded is None or end < self.loaded[0] or start > self.loaded[1]:
             self.index = StoryIndex(self.settings)
-            self._load(start, end)
-            self.loaded = (start, end)
+            self._load(start, end + reach)
+            self.loaded = (start, end + reach)
         else:
             low, high = self.loaded
             if start < low:
-                self._load(start, low)
+                self._load(start - reach, low)
             if end > high:
-                self._load(high, end)
-            self.loaded = (min(start, low), max(end, high))
+                self._load(high, end + reach)
+            self.loaded = (min(start - reach, low), max(end + reach, high))
         if self.loaded[1] - self.loaded[0] > 4 * reach:
             # Sliding forward (an import in date order): drop what no later article can reach.
             self.index.evict_before(moment - 2 * reach)

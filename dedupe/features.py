@@ -25,7 +25,6 @@ class ArticleFeatures:
     language: str
     vector: dict[str, float]     # term → weight
     norm: float
-    title_key: str               # folded headline, for fuzzy comparison
     copy_key: str                # folded headline + lead, for recognising copies
     url: str = ""
 
@@ -78,7 +77,6 @@ def article_features(article: Mapping[str, Any]) -> ArticleFeatures:
         language=language,
         vector=vector,
         norm=math.sqrt(sum(value * value for value in vector.values())),
-        title_key=fold(title),
         copy_key=fold(f"{title} {teaser} {lead}")[:COPY_CHARS],
         url=article.get("url") or "",
     )

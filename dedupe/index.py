@@ -10,19 +10,19 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from dedupe.features import ArticleFeatures
 from dedupe.settings import GroupingSettings
 
 
+# Copies say nearly the same words, so their cosine is near 1: below this, no copy is looked for.
+COPY_MIN_SIMILARITY = 0.6
+
+
 @dataclass
 class Member:
-    article_id: int
-    event_time: float
-    url: str
-    title_key: str
-    copy_key: str
+    features: ArticleFeatures
     copy_of: int | None
 
 
@@ -40,8 +40,7 @@ class Story:
             old = self.vector.get(key, 0.0)
             self.vector[key] = old + value
             self.norm_squared += (old + value) ** 2 - old * old
-        self.members.append(Member(features.article_id, features.event_time, features.url,
-                                   features.title_key, features.copy_key, copy_of))
+        self.members.append(Member(features, copy_of))
         self.first_time = min(self.first_time, features.event_time)
         self.last_time = max(self.last_time, features.event_time)
 
@@ -53,12 +52,11 @@ class Story:
         return dot / (features.norm * math.sqrt(self.norm_squared))
 
     def original_of(self, features: ArticleFeatures, copy_threshold: float) -> int | None:
-        """The earliest member whose headline and lead the article repeats, if any."""
-        cutoff = copy_threshold * 100
-        for member in sorted(self.members, key=lambda m: (m.event_time, m.url)):
-            if member.copy_of is None and fuzz.ratio(features.copy_key, member.copy_key, score_cutoff=cutoff):
-                return member.article_id
-        return None
+        """The member (not itself a copy) whose headline and lead the article repeats most, if any."""
+        originals = sorted((m.features for m in self.members if m.copy_of is None), key=lambda f: (f.event_time, f.url))
+        best = process.extractOne(features.copy_key, [f.copy_key for f in originals],
+                                  scorer=fuzz.ratio, score_cutoff=copy_threshold * 100)
+        return originals[best[2]].article_id if best else None
 
 
 @dataclass(frozen=True)
@@ -84,10 +82,13 @@ class StoryIndex:
         """Stories the article could belong to, best first (ties: the older story)."""
         found = []
         for story in self.candidates(features):
-            score = story.similarity(features) * self.freshness(story, features.event_time)
-            copy_of = story.original_of(features, self.settings.copy_threshold)
-            if copy_of is not None:
-                score = max(score, 1.0)
+            similarity = story.similarity(features)
+            score = similarity * self.freshness(story, features.event_time)
+            copy_of = None
+            if similarity >= COPY_MIN_SIMILARITY:
+                copy_of = story.original_of(features, self.settings.copy_threshold)
+                if copy_of is not None:
+                    score = max(score, 1.0)
             if score >= self.settings.threshold:
                 found.append(Match(story.story_id, score, copy_of))
         return sorted(found, key=lambda match: (-match.score, match.story_id))

@@ -26,7 +26,6 @@ HOME_COUNTRIES = {"de": ("DE", "AT", "CH"), "en": ("US", "GB")}
 COMMON_WORD_ZIPF = 4.5   # "Essen", "Halle", "Mobile": a town name that is also a common word …
 BIG_CITY = 1_000_000     # … counts only in a dateline, unless it is a big city ("Wien", "Berlin")
 TITLE_WEIGHT = 3
-MAX_NAME_WORDS = 3
 _LATIN_NAME = re.compile(r"^[A-ZÄÖÜÉ][a-zäöüßéèáàçñ'’.-]+(?: [A-Za-zäöüßéèáàçñ'’.-]+){0,2}$")
 _CAPITALISED = re.compile(r"[A-ZÀ-Þ][\w'’-]*(?:\.(?=\w))?")
 # "München/London – Text", "Bagdad/Washington (dpa) - Text", "TOKIO (dpa-AFX) Text", "Köln / Göttingen. Text"
@@ -91,8 +90,9 @@ def _dateline_place(places: str) -> Place | None:
     return Place(first, known[0].country, known[0].population, known[0].is_country) if known else Place(first, "", 0)
 
 
-def places_in(text: str, language: str) -> list[Place]:
-    """Known places named in a text: capitalised runs of up to three words found in the gazetteer."""
+@lru_cache(maxsize=50_000)
+def places_in(text: str, language: str) -> tuple[Place, ...]:
+    """Known places named in a text (cached: a story's texts are read again at every refresh)."""
     tokens = [m.group(0) for m in _CAPITALISED.finditer(normalise(text))]
     gazetteer = _gazetteer()
     found = []
@@ -107,7 +107,7 @@ def places_in(text: str, language: str) -> list[Place]:
         if not place.is_country and place.population < BIG_CITY and zipf_frequency(name.lower(), language) >= COMMON_WORD_ZIPF:
             continue
         found.append(place if place.is_country else Place(name, place.country, place.population))
-    return found
+    return tuple(found)
 
 
 def _base_form(word: str, gazetteer: dict[str, list[Place]]) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from dedupe.category import categorise
-from dedupe.features import article_features
+from dedupe.features import ArticleFeatures, article_features
 from dedupe.location import dateline_of, locate
 from dedupe.text import normalise
 
@@ -19,9 +19,11 @@ NEW_INFORMATION = 70   # a paragraph this alike (token_set_ratio) to one already
 ATTRIBUTION = {"de": "Laut {outlet}: {text}", "en": "According to {outlet}: {text}"}
 
 
-def merged_story(members: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """Story fields for ``db.stories.update_story`` from its articles (``db.stories.story_members``)."""
-    features = {member["id"]: article_features(member) for member in members}
+def merged_story(members: Sequence[Mapping[str, Any]], known: Mapping[int, ArticleFeatures] | None = None) -> dict[str, Any]:
+    """Story fields for ``db.stories.update_story`` from its articles (``db.stories.story_members``);
+    ``known`` holds features already computed, by article id."""
+    known = known or {}
+    features = {member["id"]: known.get(member["id"]) or article_features(member) for member in members}
     representative = _most_representative(members, features)
     language = features[representative["id"]].language
     originals = [member for member in members if member["copy_of"] is None]

@@ -93,8 +93,13 @@ def guess_language(tokens: list[str]) -> str:
 
 
 def _language_by_frequency(tokens: list[str]) -> str:
-    lean = sum(zipf_frequency(t, "en") - zipf_frequency(t, "de") for t in tokens[:50] if not t[0].isdigit())
+    lean = sum(_english_lean(token) for token in tokens[:50] if not token[0].isdigit())
     return "en" if lean > 0 else DEFAULT_LANGUAGE
+
+
+@lru_cache(maxsize=200_000)
+def _english_lean(token: str) -> float:
+    return zipf_frequency(token, "en") - zipf_frequency(token, "de")
 
 
 @lru_cache(maxsize=200_000)

@@ -1,0 +1,97 @@
+"""Import+group throughput with 10k and with 100k articles already stored.
+
+    python benchmarks/group_speed.py [--sizes 10000 100000] [--data ../shared/data]
+
+The stored articles are SYNTHETIC: the real UCI headlines, cycled, each cycle's words rotated
+and given new URLs, dated at 1,000 articles a day (a busy regional news day for three
+outlets) so that the 72-hour window holds the same few thousand articles whatever the size of
+the store. The store is built through the same import. Then the 3,266 real headlines, dated
+after the store's newest article, are imported and timed. Process start-up (word lists and the
+gazetteer, about 5 s once per process) is done before timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import SHARED_DATA, read_jsonl, write_jsonl  # noqa: E402
+from db.schema import connect  # noqa: E402
+from db.store import count_rows  # noqa: E402
+from dedupe.importing import import_file  # noqa: E402
+from dedupe.location import places_in  # noqa: E402
+from dedupe.settings import GroupingSettings  # noqa: E402
+
+ARTICLES_PER_DAY = 1000
+START = datetime(2014, 1, 1, tzinfo=timezone.utc)
+
+
+def synthetic_store(headlines: list[dict], count: int) -> tuple[list[dict], datetime]:
+    """``count`` varied copies of the headlines, 1,000 a day from 2014-01-01; and the last date."""
+    rows = []
+    step = timedelta(days=1) / ARTICLES_PER_DAY
+    for number in range(count):
+        source = headlines[number % len(headlines)]
+        words = source["title"].split()
+        shift = (number // len(headlines)) % max(len(words), 1)
+        rows.append({
+            "url": f"https://synthetic.invalid/{number}",
+            "outlet": source["outlet"],
+            "title": " ".join(words[shift:] + words[:shift]),
+            "published": (START + number * step).isoformat(),
+        })
+    return rows, START + count * step
+
+
+def timed_batch(headlines: list[dict], after: datetime) -> list[dict]:
+    """The real headlines with new URLs, moved to start just after ``after`` (same spacing)."""
+    first = datetime.fromisoformat(headlines[0]["published"])
+    return [{**row, "url": row["url"] + "#timed",
+             "published": (after + (datetime.fromisoformat(row["published"]) - first)).isoformat()}
+            for row in headlines]
+
+
+def measure(headlines: list[dict], stored: int, folder: Path, settings: GroupingSettings) -> float:
+    """Seconds per article of importing the real headlines into a store of ``stored`` articles."""
+    store_rows, end = synthetic_store(headlines, stored)
+    write_jsonl(folder / "store.jsonl", store_rows)
+    write_jsonl(folder / "batch.jsonl", timed_batch(headlines, end))
+    conn = connect(str(folder / f"news-{stored}.db"))
+    started = time.perf_counter()
+    import_file(conn, folder / "store.jsonl", settings)
+    built = time.perf_counter() - started
+    started = time.perf_counter()
+    result = import_file(conn, folder / "batch.jsonl", settings)
+    seconds = time.perf_counter() - started
+    per_article = seconds / result.imported
+    print(f"{stored:>7,} stored (built in {built:.0f} s, {count_rows(conn, 'stories'):,} stories): "
+          f"{result.imported:,} imported+grouped in {seconds:.2f} s = {1 / per_article:,.0f} articles/s "
+          f"({per_article * 1000:.2f} ms each)")
+    conn.close()
+    return per_article
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=SHARED_DATA, help="folder with uci-news/")
+    parser.add_argument("--sizes", type=int, nargs=2, default=[10_000, 100_000], metavar=("SMALL", "LARGE"))
+    args = parser.parse_args()
+    headlines = read_jsonl(args.data / "uci-news" / "dev.jsonl")
+    settings = GroupingSettings()
+    places_in("Warm-up in München", "de")  # loads the word lists and the gazetteer before any timing
+    with tempfile.TemporaryDirectory() as folder:
+        small, large = (measure(headlines, size, Path(folder), settings) for size in args.sizes)
+    print(f"cost per article at {args.sizes[1]:,} / at {args.sizes[0]:,}: {large / small:.2f}x   (target <= 1.5x; "
+          f"throughput target >= 1,000/s)")
+    print(f"peak memory of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
