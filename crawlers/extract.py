@@ -335,6 +335,8 @@ class _Page:
         title = self.title
         if not title:
             raise NotAnArticle("no headline")
+        if not self._marked_as_article and _CONSENT_WORDS.search(" ".join([title, *body[:3]])):
+            raise NotAnArticle("consent wall without the article text")
         if self._paywalled and sum(map(len, body)) < _PAYWALL_TEASER_MAX_CHARS:
             raise NotAnArticle("paywall teaser without the article text")
         return {
@@ -360,6 +362,11 @@ class _Page:
         page_type = (self.first_meta("og:type") or "").lower()
         if not self.ld and page_type and page_type != "article":
             raise NotAnArticle(f"not an article page (og:type {page_type}): a section front or other page")
+
+    @property
+    def _marked_as_article(self) -> bool:
+        """Whether anything but generic text says this is an article page."""
+        return bool(self.ld) or self.first_meta("og:type") == "article" or self.template is not None
 
     @property
     def _paywalled(self) -> bool:

@@ -28,7 +28,7 @@ class Template:
 
     valid_from: date  # earliest date a saved page of ours shows this version; orders the versions
     body: str  # paragraphs, subheadings and lists (ul/ol) of the text, in reading order
-    title: str | None = None  # the visible headline; None: the JSON-LD headline is the title
+    title: str | None = None  # the visible headline (element or attribute); None: the JSON-LD headline
     teaser: str | None = None
     kicker: str | None = None  # Dachzeile / topline above the headline
     authors: str | None = None  # byline names, read when JSON-LD and meta tags name nobody
@@ -92,7 +92,8 @@ IPPEN_TEMPLATES = (
             f"//p[{_has_class('id-StoryElement-paragraph')}] | //h2[{_has_class('id-StoryElement-crosshead')}]"
             f" | //article/ul | //article/ol | //ul[{_has_class('id-StoryElement-list')}]"
         ),
-        title=f"//h1[{_has_class('id-StoryElement-headline')}]",
+        # og:title is the visible headline without anything the <h1> may carry besides (Fundus reads it)
+        title=f"//meta[@property='og:title']/@content | //h1[{_has_class('id-StoryElement-headline')}]",
         teaser=f"//p[{_has_class('id-StoryElement-leadText')}]",
         authors=f"//p[{_has_class('id-StoryElement-authors')}]//a",
         published=f"//span[{_has_class('id-StoryElement-timestamp-published')}]//time/@datetime",

@@ -290,3 +290,19 @@ def test_dateline_is_read_from_the_opening_of_the_text(opening: str, place: str 
     article = extract_article(made_up_page(ld, [opening, *ARTICLE_TEXT]), "https://www.example.invalid/a", ())
     assert article["dateline"] == place
     assert article["body"].startswith(opening)
+
+
+def test_read_more_lines_and_link_lists_are_left_out_but_text_lists_kept() -> None:
+    made_up_ippen_page = (
+        '<html><head><meta property="og:title" content="Neue Brücke"></head><body><article>'
+        '<h1 class="id-StoryElement-headline">Neue Brücke</h1>'
+        f'<p class="id-StoryElement-paragraph">{ARTICLE_TEXT[0]}</p>'
+        '<p class="id-StoryElement-paragraph">Lesen Sie auch: <a href="/x-12345678.html">Die alte Brücke</a></p>'
+        '<ul><li>Die Sperrung beginnt am Montag.</li><li>Busse fahren eine Umleitung.</li></ul>'
+        '<ul><li><a href="/a-12345678.html">Alle Baustellen im Überblick</a></li></ul>'
+        "</article></body></html>"
+    ).encode()
+    article = extract_article(made_up_ippen_page, "https://www.example.invalid/a", IPPEN_TEMPLATES)
+    assert article["body"].split("\n\n") == [
+        ARTICLE_TEXT[0], "Die Sperrung beginnt am Montag.", "Busse fahren eine Umleitung.",
+    ]
