@@ -37,6 +37,8 @@ SETTINGS: dict[str, Any] = {
     "suggest_facets": False,
     # The declared facets count through indexes; a million articles take a few hundred ms.
     "facet_time_limit_ms": 1000,
+    # Ten values per facet keep the stories themselves near the top of the page.
+    "default_facet_size": 10,
     # Datasette offers a download of immutable files only, but say so: the store is live.
     "allow_download": False,
     # Article and story bodies run to pages; a row's own page shows them whole.
