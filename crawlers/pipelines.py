@@ -14,6 +14,7 @@ from scrapy.exceptions import DropItem
 from crawlers.extensions import count, record_error
 from db.schema import connect
 from db.store import transaction, upsert_article
+from dedupe.assign import Grouper
 from dedupe.settings import GroupingSettings
 
 # What makes two fetches of an article the same content (validators and fetch time aside).
@@ -56,6 +57,7 @@ class StorePipeline:
         self.db_path = crawler.settings.get("NEWSAGG_DB")
         self.grouping = GroupingSettings(**crawler.settings.getdict("NEWSAGG_GROUPING"))
         self.conn: sqlite3.Connection | None = None
+        self.grouper: Grouper | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -63,6 +65,7 @@ class StorePipeline:
 
     def open_spider(self) -> None:
         self.conn = connect(self.db_path)
+        self.grouper = Grouper(self.conn, self.grouping)
 
     def close_spider(self) -> None:
         if self.conn:
@@ -78,7 +81,10 @@ class StorePipeline:
         try:
             with transaction(self.conn):
                 article_id, result = upsert_article(self.conn, article)
+                if result != "unchanged":
+                    self.grouper.add(article_id)
         except sqlite3.Error as error:
+            self.grouper.reset()  # its in-memory window may hold the rolled-back story
             record_error(self.crawler, f"{name}: could not store {article['url']}: {error}")
             raise DropItem(str(error)) from None
         count(self.crawler, result)
