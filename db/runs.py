@@ -72,3 +72,7 @@ def clear_schedule(conn: sqlite3.Connection) -> None:
 
 def read_schedule(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
     return {row["outlet"]: dict(row) for row in conn.execute("SELECT * FROM daemon_schedule ORDER BY outlet")}
+
+
+def finished_run_count(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT count(*) FROM crawl_runs WHERE status != 'running'").fetchone()[0]
