@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
@@ -64,7 +65,26 @@ def config_path(explicit: str | None) -> Path | None:
     return default if default.exists() else None
 
 
-def load_config(explicit: str | None = None) -> Config:
+def load_config(explicit: str | None = None, environ: Mapping[str, str] = os.environ) -> Config:
+    """The config in effect: the file's (or the defaults), limited to local stand-ins if any are set."""
+    return only_local_stand_ins(_read_config(explicit), environ)
+
+
+def only_local_stand_ins(config: Config, environ: Mapping[str, str]) -> Config:
+    """When some outlet is moved onto a local base URL, leave the real outlets alone.
+
+    A test or mirror setup that moves one outlet must not send traffic to the others'
+    real sites by accident; naming such an outlet with ``--outlet`` still crawls it.
+    """
+    moved = {name for name, outlet in DECLARED.items() if environ.get(outlet.base_url_variable)}
+    if not moved:
+        return config
+    outlets = {name: schedule if name in moved else dataclasses.replace(schedule, enabled=False)
+               for name, schedule in config.outlets.items()}
+    return dataclasses.replace(config, outlets=outlets)
+
+
+def _read_config(explicit: str | None) -> Config:
     path = config_path(explicit)
     if path is None:
         return Config()

@@ -15,7 +15,7 @@ from scheduler.config import Config, ConfigError, load_config, parse_config
 def test_no_config_file_gives_the_built_in_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("NEWSAGG_CONFIG", raising=False)
-    config = load_config(None)
+    config = load_config(None, environ={})
     assert config == Config()
     assert config.db == "news.db" and config.enabled_outlets == sorted(DECLARED)
 
@@ -24,7 +24,7 @@ def test_newsagg_toml_in_the_working_directory_is_read(tmp_path: Path, monkeypat
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("NEWSAGG_CONFIG", raising=False)
     (tmp_path / "newsagg.toml").write_text('[store]\npath = "other.db"\n[outlets.t_online]\nenabled = false\n')
-    config = load_config(None)
+    config = load_config(None, environ={})
     assert config.db == "other.db"
     assert "t_online" not in config.enabled_outlets
 
@@ -62,3 +62,10 @@ def test_crawl_with_a_bad_config_file_fails_with_one_line(tmp_path: Path) -> Non
     assert done.stderr.strip().count("\n") == 0
     assert "not valid TOML" in done.stderr and str(config) in done.stderr
     assert not (tmp_path / "x.db").exists()
+
+
+def test_with_a_local_stand_in_set_only_moved_outlets_are_enabled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NEWSAGG_CONFIG", raising=False)
+    config = load_config(None, {"NEWSAGG_T_ONLINE_BASE_URL": "http://127.0.0.1:8001"})
+    assert config.enabled_outlets == ["t_online"]
