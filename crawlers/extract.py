@@ -418,12 +418,14 @@ class _Page:
     @cached_property
     def title(self) -> str | None:
         # The visible headline where the template knows it; otherwise the JSON-LD headline, which
-        # some outlets word for search engines but which is the article's own headline all the same.
+        # some outlets word for search engines but which is the article's own headline all the
+        # same, then the page's <h1> (these outlets have one, the headline). og:title comes late:
+        # t-online words it for social media.
         return (
             self.template_text("title")
             or _clean(self.ld.get("headline"))
-            or _clean(self.first_meta("og:title"))
             or _first_text(self.root.iter("h1"))
+            or _clean(self.first_meta("og:title"))
             or _clean(self.root.findtext("head/title"))
         )
 

@@ -98,4 +98,18 @@ IPPEN_TEMPLATES = (
         authors=f"//p[{_has_class('id-StoryElement-authors')}]//a",
         published=f"//span[{_has_class('id-StoryElement-timestamp-published')}]//time/@datetime",
     ),
+    # The older markup (id-Article-*), which fr.de still served in 2024 (Fundus's FR parser reads
+    # both); no saved page of ours shows it, so valid_from is only roughly when merkur.de used it.
+    Template(
+        valid_from=date(2021, 1, 1),
+        body=(
+            f"//p[{_has_class('id-Article-content-item-paragraph')}][text()]"
+            f" | //h3[span[{_has_class('id-Article-content-item-headline-text')}]]"
+            f" | //ul[ancestor::div[{_has_class('id-Article-body')}]][not(li[{_has_class('id-AuthorList-item')}])]"
+        ),
+        title="//meta[@property='og:title']/@content",
+        teaser=f"//p[{_has_class('id-Article-content-item-summary')}]",
+        kicker=f"//*[{_has_class('id-Article-kicker')}]",
+        authors="//meta[@property='lp.article:author']/@content",
+    ),
 )

@@ -306,3 +306,26 @@ def test_read_more_lines_and_link_lists_are_left_out_but_text_lists_kept() -> No
     assert article["body"].split("\n\n") == [
         ARTICLE_TEXT[0], "Die Sperrung beginnt am Montag.", "Busse fahren eine Umleitung.",
     ]
+
+
+def test_older_ippen_markup_is_read_by_its_own_version() -> None:
+    made_up_page = (  # class names as in Fundus's fr.de parser; text and names made up
+        '<html><head><meta property="og:title" content="Neue Brücke für Rosenheim">'
+        '<meta property="lp.article:author" content="Anna Muster"></head><body><article>'
+        '<div class="id-Article-kicker">Verkehr</div><h1>Neue Brücke für Rosenheim</h1>'
+        '<div class="id-Article-body lp_article_content">'
+        '<ul class="id-AuthorList"><li class="id-AuthorList-item id-Article-content-item ">Anna Muster</li></ul>'
+        '<p class="id-Article-content-item id-Article-content-item-summary">Die alte Brücke wird gesperrt.</p>'
+        f'<p class="id-Article-content-item id-Article-content-item-paragraph">Rosenheim – {ARTICLE_TEXT[0]}</p>'
+        '<h3 class="id-Article-content-item id-Article-content-item-headline">'
+        '<span class="id-Article-content-item-headline-text">Umleitung ab Montag</span></h3>'
+        f'<p class="id-Article-content-item id-Article-content-item-paragraph">{ARTICLE_TEXT[1]}</p>'
+        '<p class="id-Article-content-item id-Article-content-item-copyright">© Made-up Verlag</p>'
+        "</div></article></body></html>"
+    ).encode()
+    article = extract_article(made_up_page, "https://www.rosenheim24.de/a-12345678.html", IPPEN_TEMPLATES)
+    assert article["body"].split("\n\n") == [f"Rosenheim – {ARTICLE_TEXT[0]}", "Umleitung ab Montag", ARTICLE_TEXT[1]]
+    assert (article["title"], article["kicker"], article["teaser"]) == (
+        "Neue Brücke für Rosenheim", "Verkehr", "Die alte Brücke wird gesperrt.",
+    )
+    assert (article["authors"], article["dateline"]) == (["Anna Muster"], "Rosenheim")
