@@ -1,0 +1,179 @@
+"""Grouping behaviour on small real examples: joins, separations, copies, determinism, merged text."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from db.schema import connect
+from db.stories import sources_of, story_assignments, story_members
+from db.store import transaction, upsert_article
+from dedupe.assign import Grouper, group_article, regroup
+from dedupe.importing import import_file, parse_line
+from dedupe.merge import merged_story
+from dedupe.settings import GroupingSettings
+from scheduler.config import parse_config
+
+DATA = Path(__file__).parent / "data"
+FIXTURES = Path(__file__).parent / "fixtures" / "pages"
+SEMEVAL = "https://semeval2022-task8.invalid/"
+SURFERS = (SEMEVAL + "1604904073", SEMEVAL + "1604593351")          # one event, two outlets
+WATTENSCHEID = (SEMEVAL + "1525121781", SEMEVAL + "1501397961")     # two events, same town and day
+
+
+def lines(name: str) -> list[dict]:
+    return [json.loads(line) for line in (DATA / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def write(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def store(tmp_path):
+    conn = connect(str(tmp_path / "news.db"))
+    yield conn
+    conn.close()
+
+
+def imported(store, tmp_path, rows: list[dict], settings: GroupingSettings = GroupingSettings()) -> dict[str, int]:
+    result = import_file(store, write(tmp_path / f"in-{random.random()}.jsonl", rows), settings)
+    assert not result.errors
+    return {url: story_id for url, story_id, _ in story_assignments(store)}
+
+
+def partition(assignments: dict[str, int]) -> set[frozenset[str]]:
+    groups: dict[int, set[str]] = {}
+    for url, story_id in assignments.items():
+        groups.setdefault(story_id, set()).add(url)
+    return {frozenset(group) for group in groups.values()}
+
+
+def test_two_outlets_reporting_one_event_join_one_story(store, tmp_path):
+    stories = imported(store, tmp_path, lines("semeval-de-pairs-sample.jsonl"))
+    assert stories[SURFERS[0]] == stories[SURFERS[1]]
+
+
+def test_two_events_on_one_day_in_the_same_town_stay_apart(store, tmp_path):
+    stories = imported(store, tmp_path, lines("semeval-de-pairs-sample.jsonl"))
+    assert stories[WATTENSCHEID[0]] != stories[WATTENSCHEID[1]]
+
+
+def test_english_headlines_of_three_stories_form_three_main_groups(store, tmp_path):
+    rows = lines("uci-news-sample.jsonl")
+    stories = imported(store, tmp_path, rows)
+    for label in {row["story"] for row in rows}:
+        members = [stories[row["url"]] for row in rows if row["story"] == label]
+        biggest = max(members.count(story_id) for story_id in set(members))
+        others = {stories[row["url"]] for row in rows if row["story"] != label}
+        assert biggest >= 5, label                     # at least half of a story's headlines are together …
+        assert not set(members) & others, label        # … and never with another story's
+
+
+def test_every_imported_article_gets_a_story_singletons_their_own(store, tmp_path):
+    fixture_rows = [{"url": f"https://example.org/{name}", "title": title, "published": "2026-05-18T10:00:00+02:00"}
+                    for name, title in (("a", "Brand in Rosenheimer Altstadt"), ("b", "Neuer Trainer für den TSV 1860"))]
+    stories = imported(store, tmp_path, fixture_rows)
+    assert None not in stories.values() and len(set(stories.values())) == 2
+
+
+def test_an_agency_copy_in_a_second_outlet_is_marked_as_copy_of_the_first(store, tmp_path):
+    original = lines("semeval-de-pairs-sample.jsonl")[0]
+    copy = {**original, "url": "https://other-outlet.example/copy", "outlet": "other",
+            "published": "2020-06-15T13:00:00+00:00"}
+    imported(store, tmp_path, [original, copy])
+    rows = {url: (story_id, copy_of) for url, story_id, copy_of in story_assignments(store)}
+    original_id = store.execute("SELECT id FROM articles WHERE url = ?", (original["url"],)).fetchone()[0]
+    assert rows[copy["url"]] == (rows[original["url"]][0], original_id)
+    assert rows[original["url"]][1] is None
+
+
+def test_the_same_headline_ten_days_later_is_another_story(store, tmp_path):
+    first = {"url": "https://example.org/1", "title": "Großbrand in Kolbermoor: Lagerhalle zerstört",
+             "published": "2026-05-01T08:00:00+02:00"}
+    later = {**first, "url": "https://example.org/2", "published": "2026-05-11T08:00:00+02:00"}
+    stories = imported(store, tmp_path, [first, later])
+    assert stories[first["url"]] != stories[later["url"]]
+
+
+def test_stories_are_the_same_whatever_order_the_file_has(tmp_path):
+    rows = lines("uci-news-sample.jsonl") + lines("semeval-de-pairs-sample.jsonl")
+    shuffled = rows[:]
+    random.Random(4).shuffle(shuffled)
+    results = []
+    for name, order in (("sorted", rows), ("shuffled", shuffled)):
+        conn = connect(str(tmp_path / f"{name}.db"))
+        import_file(conn, write(tmp_path / f"{name}.jsonl", order), GroupingSettings())
+        results.append(story_assignments(conn))
+        conn.close()
+    assert results[0] == results[1]
+
+
+def test_regroup_equals_incremental_grouping(store, tmp_path):
+    rows = sorted(lines("uci-news-sample.jsonl"), key=lambda row: row["published"])
+    imported(store, tmp_path, rows[:12])
+    imported(store, tmp_path, rows[12:])                # a second crawl, later articles
+    incremental = story_assignments(store)
+    regroup(store, GroupingSettings())
+    assert story_assignments(store) == incremental
+
+
+def test_grouper_places_a_crawled_article_inside_the_crawl_transaction(store):
+    settings = GroupingSettings()
+    grouper = Grouper(store, settings)
+    first, second = (parse_line(json.dumps(row), "2026-05-18T10:00:00+00:00")
+                     for row in lines("semeval-de-pairs-sample.jsonl")[:2])
+    with transaction(store):
+        first_id, _ = upsert_article(store, first)
+        first_story = grouper.add(first_id)
+    with transaction(store):
+        second_id, _ = upsert_article(store, second)
+        second_story = group_article(store, second_id, settings)   # the one-call form, no held state
+    assert first_story == second_story
+    assert [source["article_id"] for source in sources_of(store, [first_story])[first_story]] == [first_id, second_id]
+
+
+def test_grouper_recovers_when_the_transaction_that_opened_a_story_rolled_back(store):
+    grouper = Grouper(store, GroupingSettings())
+    first, second = (parse_line(json.dumps(row), "2026-05-18T10:00:00+00:00")
+                     for row in lines("semeval-de-pairs-sample.jsonl")[:2])
+    with pytest.raises(RuntimeError), transaction(store):
+        grouper.add(upsert_article(store, first)[0])
+        raise RuntimeError("the pipeline failed after grouping")
+    with transaction(store):
+        article_id, _ = upsert_article(store, second)
+        story_id = grouper.add(article_id)
+    assert store.execute("SELECT story_id FROM articles WHERE id = ?", (article_id,)).fetchone()[0] == story_id
+
+
+def test_merged_story_attributes_every_paragraph_to_its_outlet(store, tmp_path):
+    stories = imported(store, tmp_path, lines("semeval-de-pairs-sample.jsonl"))
+    store.execute("UPDATE articles SET outlet = 'Berliner Zeitung' WHERE url = ?", (SURFERS[1],))
+    members = story_members(store, stories[SURFERS[0]])
+    story = merged_story(members)
+    paragraphs = story["body"].split("\n\n")
+    assert all(paragraph.startswith(("Laut semeval: ", "Laut Berliner Zeitung: ")) for paragraph in paragraphs)
+    assert any(paragraph.startswith("Laut Berliner Zeitung: ") for paragraph in paragraphs)
+    assert (story["source_count"], story["outlet_count"]) == (2, 2)
+
+
+def test_merged_story_takes_the_dateline_as_location_and_names_the_incident():
+    page = json.loads((FIXTURES / "rosenheim24" / "Merkur_2023_04_28.expected.json").read_text(encoding="utf-8"))
+    member = {"id": 1, "url": page["source_url"], "outlet": "rosenheim24", "title": page["title"],
+              "teaser": page["teaser"], "body": "\n\n".join(page["paragraphs"]), "published": "2023-04-28T18:16:04+02:00",
+              "fetched_at": "2023-04-28T20:00:00+00:00", "dateline": None, "copy_of": None}
+    story = merged_story([member])
+    assert story["location"] == "München, Deutschland"
+    assert story["category"] == "Sonstiges"
+    fire = {**member, "title": "Großbrand in Lagerhalle: Feuerwehr kämpft gegen Flammen", "teaser": None,
+            "body": "Kolbermoor – In der Nacht brach in einer Lagerhalle ein Feuer aus."}
+    assert merged_story([fire])["category"] == "Brand"
+
+
+def test_grouping_settings_come_from_the_config_grouping_table():
+    config = parse_config({"grouping": {"threshold": 0.3, "window_hours": 48, "decay_hours": 6}})
+    assert (config.grouping.threshold, config.grouping.window_hours, config.grouping.decay_hours) == (0.3, 48.0, 6.0)
