@@ -7,6 +7,9 @@ off; a document that declares entities is refused outright (billion-laughs bombs
 from __future__ import annotations
 
 import email.utils
+import gzip
+import io
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -15,6 +18,7 @@ from lxml import etree
 _PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True
 )
+MAX_UNPACKED_BYTES = 50 * 1024 * 1024  # the sitemap protocol's own limit
 _DATE_TAGS = ("lastmod", "publication_date", "updated", "published", "pubDate", "date", "modified")
 
 
@@ -29,7 +33,9 @@ class Discovery:
 
 
 def parse_feed(body: bytes) -> Discovery:
-    """Read any of the supported feed and sitemap formats."""
+    """Read any of the supported feed and sitemap formats (gzipped sitemaps too)."""
+    if body[:2] == b"\x1f\x8b":
+        body = _gunzip(body)
     head = body[:4096].lstrip()
     if not head:
         raise FeedError("empty feed")
@@ -49,6 +55,16 @@ def parse_feed(body: bytes) -> Discovery:
     if kind == "feed":
         return Discovery(articles=list(_entries(root, "entry", _atom_link)))
     raise FeedError(f"not a feed or sitemap (root element <{kind}>)")
+
+
+def _gunzip(body: bytes) -> bytes:
+    try:
+        unpacked = gzip.GzipFile(fileobj=io.BytesIO(body)).read(MAX_UNPACKED_BYTES + 1)
+    except (OSError, EOFError, zlib.error) as error:
+        raise FeedError(f"broken gzip: {error}") from None
+    if len(unpacked) > MAX_UNPACKED_BYTES:
+        raise FeedError(f"gzipped sitemap unpacks to more than {MAX_UNPACKED_BYTES} bytes; refused")
+    return unpacked
 
 
 def _children(element: etree._Element, name: str) -> list[etree._Element]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
@@ -201,3 +202,20 @@ def test_scrapy_crawl_from_the_repo_root_uses_the_project_policy(db_path: Path) 
     assert done.returncode == 0, done.stderr[-2000:]
     assert ("GET", "/robots.txt") in {(method, path) for method, path, _ in server.requests}
     assert sqlite3.connect(db_path).execute("SELECT count(*) FROM articles").fetchone()[0] == 1
+
+
+def test_a_sitemap_index_leads_to_its_gzipped_sitemaps(crawl) -> None:
+    from local_outlets import Reply, made_up_feed
+
+    with OutletServer("rosenheim24") as server:
+        empty_rss = made_up_feed("rss", server.base_url, [], server.changed)
+        for path in ("/rssfeed.rdf", "/rosenheim/rssfeed.rdf", "/bayern/rssfeed.rdf", "/news.xml"):
+            server.routes[path] = Reply(body=empty_rss)
+        server.routes["/sitemap-index.xml"] = Reply(body=(
+            '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f"<sitemap><loc>{server.base_url}/made-up-sitemap-1.xml.gz</loc></sitemap></sitemapindex>").encode())
+        newsmap = made_up_feed("newsmap", server.base_url, [page.path for page in server.pages], server.changed)
+        server.routes["/made-up-sitemap-1.xml.gz"] = Reply(body=gzip.compress(newsmap), headers={"Content-Type": "application/x-gzip"})
+        outcome = crawl(server)
+    assert outcome.run("rosenheim24")["status"] == "ok"
+    assert len(outcome.articles()) == len(server.pages) == 2
