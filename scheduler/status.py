@@ -110,5 +110,8 @@ def status(db_path: str | None, config_file: str | None, as_json: bool) -> None:
     db = db_path or config.db
     if not Path(db).exists():
         raise click.ClickException(f"no store at {db} (run `newsagg crawl` or `newsagg daemon` first)")
-    report = gather_status(db)
+    try:
+        report = gather_status(db)
+    except PermissionError as error:  # e.g. not the service's user
+        raise click.ClickException(f"cannot read {error.filename}: permission denied") from None
     click.echo(json.dumps(report, ensure_ascii=False) if as_json else format_status(report))

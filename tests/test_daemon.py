@@ -168,7 +168,13 @@ def test_daemon_without_config_crawls_every_outlet_at_once(start_daemon: StartDa
         assert time.monotonic() - started < 90
         for name in servers:
             wait_until(lambda: any(run["status"] == "ok" for run in daemon.runs(name)), f"{name}'s run closed")
+        shown = subprocess.run([sys.executable, "-m", "scheduler", "status", "--db", str(daemon.db), "--json"],
+                               capture_output=True, text=True, timeout=60)
         assert daemon.process.poll() is None
+    report = json.loads(shown.stdout)
+    assert report["daemon"]["pid"] == daemon.pid
+    assert {name: outlet["last_run"]["status"] for name, outlet in report["outlets"].items()} == dict.fromkeys(servers, "ok")
+    assert all(outlet["next_run"] for outlet in report["outlets"].values())
     assert_store_intact_without_duplicates(daemon)
 
 
