@@ -498,7 +498,8 @@ class _Page:
     def _breadcrumb_section(self) -> str | None:
         for node in self.ld_objects:
             if node.get("@type") == "BreadcrumbList":
-                names = [_clean(item.get("name")) for item in _listed(node.get("itemListElement")) if isinstance(item, dict)]
+                items = [item for item in _listed(node.get("itemListElement")) if isinstance(item, dict)]
+                names = [_clean(item.get("name")) for item in items]
                 sections = [name for name in names if name and name.lower() not in ("home", "startseite")]
                 sections = [name for name in sections if name not in (self.title, _clean(self.ld.get("headline")))]
                 if sections:

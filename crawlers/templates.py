@@ -45,7 +45,8 @@ BERLINER_ZEITUNG_TEMPLATES = (
     Template(
         valid_from=date(2026, 4, 23),
         body=(  # paragraphs also inside wrappers, but not in the related-article cards (nested <article>s)
-            f"//p[{_has_class('leading-7')}][ancestor::div[contains(@class, 'article-content-blz')]][not(ancestor::article[2])]"
+            f"//p[{_has_class('leading-7')}][ancestor::div[contains(@class, 'article-content-blz')]]"
+            "[not(ancestor::article[2])]"
             f" | {_BZ_2026_BODY}/*[self::h2 or self::h3 or self::ul or self::ol]"
         ),
         title="//h1[@id='article-title']",
@@ -75,11 +76,13 @@ T_ONLINE_TEMPLATES = (
         body=(
             f"//p[{_has_class('text-18')} and not({_has_class('font-bold')})]{_IN_T_ONLINE_ARTICLE}"
             f" | //h3{_IN_T_ONLINE_ARTICLE}"
-            f" | //ul[{_has_class('text-18')}]{_IN_T_ONLINE_ARTICLE} | //ol[{_has_class('text-18')}]{_IN_T_ONLINE_ARTICLE}"
+            f" | //ul[{_has_class('text-18')}]{_IN_T_ONLINE_ARTICLE}"
+            f" | //ol[{_has_class('text-18')}]{_IN_T_ONLINE_ARTICLE}"
         ),
         teaser=f"//p[{_has_class('text-18')} and {_has_class('font-bold')}]{_IN_T_ONLINE_ARTICLE}",
         kicker="//article//h2/span[@data-external-article-kicker]",
-        section="//div[@data-testid='BreadcrumbArea']//a[last()]",
+        # the breadcrumb's last link, just before the small <h1> that ends the breadcrumb
+        section="//h1[ancestor::div[@data-testid='BreadcrumbArea']]/preceding-sibling::a[1]",
     ),
 )
 

@@ -27,6 +27,10 @@ FIELDS = {
     "keywords", "language", "image", "canonical_url", "dateline",
 }
 DATELINES = {"Merkur_2023_04_28": "München/London", "Merkur_2023_03_14": "Straßburg"}
+SECTIONS = {  # as the pages' breadcrumbs and article:section show them
+    "BerlinerZeitung_2023_03_14": "Politik", "BerlinerZeitung_2026_05_18": "Debatte",
+    "Merkur_2023_03_14": "Wirtschaft", "Merkur_2023_04_28": "Welt", "TOnline_2026_01_07": "Ausland",
+}
 # For the pages whose text Fundus did not check: paragraphs + subheadings, how the first and last begin.
 UNCHECKED_BODIES = {
     "BerlinerZeitung_2023_03_14": (17, "Vor mehr als sechs Monaten kündigte der Bund", "Wie lange die Plattform"),
@@ -133,7 +137,7 @@ class TestRealPages:
         assert article["language"] == "de"
         assert article["canonical_url"] == expected["source_url"]
         assert article["image"].startswith("https://")
-        assert article["section"]
+        assert article["section"] == SECTIONS[page.name.removesuffix(".html.gz")]
 
     def test_generic_reading_without_a_template_still_finds_the_article(self, page: Path) -> None:
         article, expected = extracted(page, templates=())
@@ -146,7 +150,9 @@ class TestRealPages:
 def test_ippen_title_is_the_visible_headline_and_the_seo_headline_is_kept_apart() -> None:
     article, _ = extracted(FIXTURES / "pages/rosenheim24/Merkur_2023_04_28.html.gz")
     assert article["title"].startswith("Nostradamus-Vorhersage lässt Zweifel aufkommen")
-    assert article["seo_title"] == "Nostradamus-Vorhersage sät Zweifel: Ist König Charles III. nicht der richtige Thronfolger?"
+    assert article["seo_title"] == (
+        "Nostradamus-Vorhersage sät Zweifel: Ist König Charles III. nicht der richtige Thronfolger?"
+    )
 
 
 def test_t_online_kicker_and_json_ld_headline() -> None:
@@ -159,7 +165,8 @@ def test_t_online_kicker_and_json_ld_headline() -> None:
 
 def test_each_berliner_zeitung_version_reads_its_own_pages_and_finds_nothing_on_the_other() -> None:
     newest, older = BERLINER_ZEITUNG_TEMPLATES
-    for page, own, other in (("BerlinerZeitung_2026_05_18", newest, older), ("BerlinerZeitung_2023_03_14", older, newest)):
+    pages = (("BerlinerZeitung_2026_05_18", newest, older), ("BerlinerZeitung_2023_03_14", older, newest))
+    for page, own, other in pages:
         html, expected = load(FIXTURES / f"pages/berliner_zeitung/{page}.html.gz")
         assert lxml.html.fromstring(html).xpath(other.body) == []
         alone = extract_article(html, expected["source_url"], (own,))
@@ -201,7 +208,9 @@ def test_utf8_page_declared_as_latin_1_is_still_read_as_utf8() -> None:
     ],
     ids=["utf-16 BOM", "utf-8 BOM beats header", "meta charset", "unknown label"],
 )
-def test_page_encoding_sniffs_bom_then_utf8_then_declared_then_meta(html: bytes, declared: str | None, codec: str) -> None:
+def test_page_encoding_sniffs_bom_then_utf8_then_declared_then_meta(
+    html: bytes, declared: str | None, codec: str
+) -> None:
     assert page_encoding(html, declared) == codec
 
 
@@ -261,7 +270,10 @@ ARTICLE_TEXT = ["Die Stadt baut eine neue Brücke über den Fluss und sperrt daf
 @pytest.mark.parametrize(
     ("authors", "people"),
     [
-        ([{"@type": "Person", "name": "Anna Muster"}, {"@type": "Organization", "name": "Made-up Zeitung"}], ["Anna Muster"]),
+        (
+            [{"@type": "Person", "name": "Anna Muster"}, {"@type": "Organization", "name": "Made-up Zeitung"}],
+            ["Anna Muster"],
+        ),
         ([{"@type": "Person", "name": "Anna Muster"}, {"@type": "Organization", "name": "dpa"}], ["Anna Muster"]),
         ([{"@type": "Organization", "name": "dpa"}], ["dpa"]),
         ({"@type": "Person", "name": "Von: Anna Muster und Ben Beispiel"}, ["Anna Muster", "Ben Beispiel"]),
