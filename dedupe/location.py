@@ -93,11 +93,9 @@ def _dateline_place(places: str) -> Place | None:
 @lru_cache(maxsize=50_000)
 def places_in(text: str, language: str) -> tuple[Place, ...]:
     """Known places named in a text (cached: a story's texts are read again at every refresh)."""
-    tokens = [m.group(0) for m in _CAPITALISED.finditer(normalise(text))]
     gazetteer = _gazetteer()
     found = []
-    for token in tokens:
-        name = _base_form(token.rstrip("."), gazetteer)
+    for name in _names(normalise(text), gazetteer):
         candidates = gazetteer.get(fold(name))
         if not candidates or (len(name) == 3 and candidates[0].is_country and not name.isupper()):
             continue
@@ -108,6 +106,24 @@ def places_in(text: str, language: str) -> tuple[Place, ...]:
             continue
         found.append(place if place.is_country else Place(name, place.country, place.population))
     return tuple(found)
+
+
+def _names(text: str, gazetteer: dict[str, list[Place]]) -> list[str]:
+    """Capitalised words, two neighbours taken together when the gazetteer knows the pair ("Den Haag")."""
+    matches = list(_CAPITALISED.finditer(text))
+    names, skip_next = [], False
+    for this, following in zip(matches, matches[1:] + [None]):
+        if skip_next:
+            skip_next = False
+            continue
+        if following is not None and following.start() == this.end() + 1:
+            pair = f"{this.group(0)} {_base_form(following.group(0).rstrip('.'), gazetteer)}"
+            if fold(pair) in gazetteer:
+                names.append(pair)
+                skip_next = True
+                continue
+        names.append(_base_form(this.group(0).rstrip("."), gazetteer))
+    return names
 
 
 def _base_form(word: str, gazetteer: dict[str, list[Place]]) -> str:

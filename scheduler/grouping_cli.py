@@ -104,10 +104,17 @@ def stories(db_path: str | None, config_file: str | None, since: str | None, lim
 
 def format_story(story: dict[str, Any], sources: list[dict[str, Any]]) -> str:
     facts = " · ".join(filter(None, [story["category"], story["location"], story["last_updated"]]))
-    lines = [f"#{story['id']} {story['title']}", f"   {facts} · {story['source_count']} sources, {story['outlet_count']} outlets"]
+    lines = [f"#{story['id']} {_short(story['title'])}",
+             f"   {facts} · {story['source_count']} sources, {story['outlet_count']} outlets"]
     if story["teaser"]:
-        lines.append(f"   {story['teaser']}")
+        lines.append(f"   {_short(story['teaser'], 200)}")
     for source in sources:
         copy = " (copy)" if source["copy_of"] else ""
-        lines.append(f"   - {source['outlet_title']}: {source['title']}{copy}\n     {source['url']}")
+        lines.append(f"   - {source['outlet_title']}: {_short(source['title'])}{copy}\n     {source['url']}")
     return "\n".join(lines) + "\n"
+
+
+def _short(text: str, limit: int = 120) -> str:
+    """One line, cut at a word (some feeds put the whole text in the title)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
