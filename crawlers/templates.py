@@ -5,7 +5,7 @@ first version whose body XPath finds the article's text there, so an older artic
 in an older template keeps working after a redesign, and a redesign adds a version instead of
 breaking the old one (Fundus's idea of parser versions). Everything a template does not say, or
 does not find on a page, comes from the page's JSON-LD and meta tags or a generic reading of the
-DOM. XPaths select elements, never attributes, unless the field's comment says otherwise.
+DOM. An XPath may select elements (their text counts) or attribute values such as a meta tag's.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ class Template:
 
     valid_from: date  # earliest date a saved page of ours shows this version; orders the versions
     body: str  # paragraphs, subheadings and lists (ul/ol) of the text, in reading order
-    title: str | None = None  # the visible headline (element or attribute); None: the JSON-LD headline
+    title: str | None = None  # the visible headline; None: the JSON-LD headline is the title
     teaser: str | None = None
     kicker: str | None = None  # Dachzeile / topline above the headline
     authors: str | None = None  # byline names, read when JSON-LD and meta tags name nobody
