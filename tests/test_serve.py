@@ -41,8 +41,7 @@ class InProcess:
         asyncio.run(self.datasette.invoke_startup())
 
     def get(self, path: str, **params: Any) -> Any:
-        response = asyncio.run(self.datasette.client.get(f"/{self.name}{path}", params=params))
-        return response
+        return asyncio.run(self.datasette.client.get(f"/{self.name}{path}", params=params))
 
     def rows(self, query: str, **params: Any) -> list[dict[str, Any]]:
         response = self.get(f"/{query}.json", _shape="array", **params)
