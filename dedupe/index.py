@@ -83,12 +83,15 @@ class StoryIndex:
         found = []
         for story in self.candidates(features):
             similarity = story.similarity(features)
-            score = similarity * self.freshness(story, features.event_time)
+            freshness = self.freshness(story, features.event_time)
+            score = similarity * freshness
             copy_of = None
             if similarity >= COPY_MIN_SIMILARITY:
                 copy_of = story.original_of(features, self.settings.copy_threshold)
                 if copy_of is not None:
-                    score = max(score, 1.0)
+                    # A copy counts as a perfect match, but time still tells: a story does not
+                    # grow for weeks through the same text published again and again.
+                    score = max(score, freshness)
             if score >= self.settings.threshold:
                 found.append(Match(story.story_id, score, copy_of))
         return sorted(found, key=lambda match: (-match.score, match.story_id))

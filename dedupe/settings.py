@@ -10,7 +10,7 @@ from dataclasses import dataclass
 class GroupingSettings:
     threshold: float = 0.15           # similarity (cosine of weighted terms) at which an article joins a story
     copy_threshold: float = 0.95      # headline+lead likeness (rapidfuzz ratio / 100) at which it is a copy
-    merge_threshold: float = 0.2      # two stories one article matches are merged at this story likeness
+    merge_threshold: float = 0.15     # two stories one article matches are merged at this story likeness
     window_hours: float = 72.0        # only stories seen within this window are candidates
     decay_hours: float = 3.0          # after this long without news a story needs twice the similarity
     blocking_terms: int = 8           # distinctive terms per article used to look up candidates
