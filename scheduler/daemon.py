@@ -208,8 +208,10 @@ class Daemon:
         self.stopping = False
         self.stop_signals: list[int] = []  # appended by the signal handler, read by the main loop
         self.reload_requested = False
+        self.failure: str | None = None  # why the daemon must exit non-zero
 
     def run(self) -> None:
+        """Schedule and crawl until a stop signal; raises RuntimeError when it cannot go on."""
         signal.signal(signal.SIGTERM, self._on_stop_signal)
         signal.signal(signal.SIGINT, self._on_stop_signal)
         signal.signal(signal.SIGHUP, self._on_reload_signal)
@@ -219,13 +221,16 @@ class Daemon:
         self.scheduler.resume()
         self._publish_schedule()
         logger.info("daemon started on %s (pid %d): %s", self.db, os.getpid(), self._describe_jobs())
-        while not self.stop_signals:
+        while not self.stop_signals and not self.failure:
             time.sleep(POLL_SECONDS)
             if self.reload_requested:
                 self.reload_requested = False
                 self.reload()
-        logger.info("%s received: stopping", signal.Signals(self.stop_signals[0]).name)
+        if self.stop_signals:
+            logger.info("%s received: stopping", signal.Signals(self.stop_signals[0]).name)
         self.stop()
+        if self.failure:
+            raise RuntimeError(self.failure)
 
     def _on_stop_signal(self, signum: int, frame: FrameType | None) -> None:
         self.stop_signals.append(signum)
@@ -295,7 +300,14 @@ class Daemon:
 
     def _crawl(self, outlet: str) -> None:
         config = self.config
-        if any(run["outlet"] == outlet for run in settle_abandoned_runs(self.db)):
+        try:
+            live = settle_abandoned_runs(self.db)
+        except RuntimeError as error:
+            # A newer newsagg (an upgrade) migrated the store: exit non-zero so that the
+            # service manager restarts the daemon on the new code.
+            self.failure = str(error)
+            return
+        if any(run["outlet"] == outlet for run in live):
             logger.info("%s: skipped, another crawl process is crawling it", outlet)
             return
         with self.children_lock:
@@ -323,7 +335,7 @@ class Daemon:
     def _terminal_interrupted_children(self) -> bool:
         """Whether the stop was Ctrl-C in a terminal, which already sent SIGINT to the crawl
         children in the same foreground process group (a second SIGINT would force Scrapy)."""
-        if self.stop_signals[0] != signal.SIGINT:
+        if not self.stop_signals or self.stop_signals[0] != signal.SIGINT:
             return False
         try:
             return os.tcgetpgrp(sys.stdin.fileno()) == os.getpgrp()
@@ -384,5 +396,7 @@ def daemon(db_path: str | None, config_file: str | None) -> None:
     try:
         open_store(db).close()  # create or migrate the store before scheduling anything
         Daemon(db, config_file, config).run()
+    except RuntimeError as error:
+        raise click.ClickException(str(error)) from None
     finally:
         lock.release()

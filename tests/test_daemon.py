@@ -380,3 +380,12 @@ def test_settling_abandoned_runs_leaves_live_crawls_alone(db_path: Path) -> None
         live.wait()
     assert [run["run_id"] for run in still_live] == ["run-live"]
     assert statuses == {"run-dead": "interrupted", "run-live": "running"}
+
+
+def test_daemon_exits_non_zero_when_a_newer_newsagg_migrated_the_store(start_daemon: StartDaemon) -> None:
+    with local_outlets("t_online") as servers:
+        daemon = start_daemon(servers, schedule_config({"t_online": FAST_INTERVAL_MINUTES}))
+        wait_until(lambda: daemon.article_count() == 1, "the first crawl")
+        daemon.rows(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")  # what an upgrade's crawl child would do
+        assert daemon.wait_exit(PATIENCE) == 1  # so that systemd restarts it on the new code
+    assert "newer than this newsagg" in daemon.log_text()
