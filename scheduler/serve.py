@@ -20,7 +20,7 @@ import uvicorn
 from datasette.app import Datasette
 from datasette.plugins import DEFAULT_PLUGINS, pm
 
-from crawlers.outlets import _is_loopback as is_loopback
+from crawlers.outlets import is_loopback
 from db.canned import CANNED_QUERIES
 from scheduler.options import config_option, db_option, load, open_store
 

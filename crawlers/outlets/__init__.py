@@ -70,7 +70,7 @@ class Outlet:
             domains=(base.netloc.lower(),),
             feeds=tuple(self._rebase(u, base_url) for u in self.feeds),
             sitemaps=tuple(self._rebase(u, base_url) for u in self.sitemaps),
-            local=_is_loopback(base.hostname or ""),
+            local=is_loopback(base.hostname or ""),
         )
 
     def rebase(self, url: str, original: Outlet) -> str | None:
@@ -87,7 +87,7 @@ class Outlet:
         return urlunsplit((base.scheme, base.netloc, base.path + parts.path, parts.query, ""))
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:
