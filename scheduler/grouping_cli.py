@@ -15,10 +15,11 @@ from dedupe.importing import import_file
 from scheduler.options import config_option, db_option, load, open_store
 
 PROGRESS_EVERY_SECONDS = 2.0
+LARGE = 5000  # articles; smaller runs print no progress
 
 
 class Progress:
-    """At most one line every two seconds on stderr, and one at the end (large files only)."""
+    """At most one line every two seconds on stderr, and one at the end (large runs only)."""
 
     def __init__(self, verb: str) -> None:
         self.verb = verb
@@ -26,6 +27,8 @@ class Progress:
 
     def __call__(self, done: int, total: int) -> None:
         now = time.monotonic()
+        if total < LARGE:
+            return
         if now - self.shown >= PROGRESS_EVERY_SECONDS or (done == total and now - self.started >= PROGRESS_EVERY_SECONDS):
             self.shown = now
             rate = done / max(now - self.started, 1e-9)
