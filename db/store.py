@@ -103,16 +103,6 @@ def count_rows(conn: sqlite3.Connection, table: Literal["articles", "stories", "
     return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
-def article_by_url(conn: sqlite3.Connection, url: str) -> dict[str, Any] | None:
-    row = conn.execute("SELECT * FROM articles WHERE url = ? OR canonical_url = ?", (url, url)).fetchone()
-    if row is None:
-        return None
-    article = dict(row)
-    for field in _JSON_FIELDS:
-        article[field] = json.loads(article[field])
-    return article
-
-
 # --- feed validators -----------------------------------------------------------------
 
 def feed_validators(conn: sqlite3.Connection, url: str) -> tuple[str | None, str | None]:
