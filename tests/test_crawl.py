@@ -219,3 +219,15 @@ def test_a_sitemap_index_leads_to_its_gzipped_sitemaps(crawl) -> None:
         outcome = crawl(server)
     assert outcome.run("rosenheim24")["status"] == "ok"
     assert len(outcome.articles()) == len(server.pages) == 2
+
+
+def test_a_local_feed_that_keeps_the_pages_original_hosts_is_followed_on_the_stand_in(crawl) -> None:
+    from local_outlets import Reply, made_up_feed
+
+    with OutletServer("rosenheim24") as server:  # the rosenheim24 stand-in serves merkur.de pages
+        listing = made_up_feed("rss", "https://www.merkur.de", [page.path for page in server.pages], server.changed)
+        for feed in server.outlet.feeds + server.outlet.sitemaps:
+            server.routes[re.sub(r"^https?://[^/]+", "", feed)] = Reply(body=listing)
+        outcome = crawl(server)
+    assert len(outcome.articles()) == len(server.pages)
+    assert all(article["url"].startswith(server.base_url) for article in outcome.articles())

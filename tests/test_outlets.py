@@ -56,8 +56,16 @@ def test_base_url_moves_feeds_sitemaps_and_articles_onto_the_local_server() -> N
     assert outlet.sitemaps[0] == "http://127.0.0.1:8001/news-sitemap.xml"
     real = DECLARED["berliner_zeitung"]
     assert outlet.rebase("https://www.berliner-zeitung.de/news/a-li.1", real) == "http://127.0.0.1:8001/news/a-li.1"
-    assert outlet.rebase("https://example.org/news/a-li.1", real) is None
+    assert outlet.rebase("https://www.merkur.de/news/a-li.1", real) == "http://127.0.0.1:8001/news/a-li.1"
     assert not outlet.owns("https://www.berliner-zeitung.de/news/a-li.1")
+
+
+def test_a_stand_in_that_is_not_loopback_follows_only_the_outlets_own_urls() -> None:
+    outlet = resolve("berliner_zeitung", {"NEWSAGG_BERLINER_ZEITUNG_BASE_URL": "https://mirror.example.org"})
+    real = DECLARED["berliner_zeitung"]
+    assert not outlet.local
+    assert outlet.rebase("https://www.berliner-zeitung.de/news/a-li.1", real) == "https://mirror.example.org/news/a-li.1"
+    assert outlet.rebase("https://www.merkur.de/news/a-li.1", real) is None
 
 
 def test_real_outlets_are_not_local_and_have_feeds() -> None:
