@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import sys
 import tempfile
 from collections import defaultdict

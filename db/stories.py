@@ -47,10 +47,6 @@ def grouped_articles_between(conn: sqlite3.Connection, start: str, end: str) -> 
     return [dict(row) for row in rows]
 
 
-def ungrouped_article_ids(conn: sqlite3.Connection) -> list[int]:
-    return [row[0] for row in conn.execute("SELECT id FROM articles WHERE story_id IS NULL ORDER BY id")]
-
-
 def grouping_order(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     """Id, url and dates of every article, for sorting them into grouping order."""
     rows = conn.execute("SELECT id, url, canonical_url, published, fetched_at FROM articles")

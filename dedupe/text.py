@@ -14,7 +14,6 @@ from functools import lru_cache
 
 from wordfreq import top_n_list, zipf_frequency
 
-LANGUAGES = ("de", "en")
 DEFAULT_LANGUAGE = "de"
 
 # A word this common (Zipf scale: log10 of uses per billion words) carries no weight; rarer words
@@ -29,7 +28,6 @@ KEY_LENGTH = 8
 _QUOTES = str.maketrans({c: " " for c in "\"'„“”‚‘’«»‹›`´"})
 _FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss", "æ": "ae", "ø": "o", "å": "a"})
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’][^\W\d_]+)?")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+")
 # Wire-service prefixes ("UPDATE 2-", "RPT-", "EXCLUSIVE-") and an outlet's name after the last bar.
 _WIRE_PREFIX = re.compile(r"^(?:[A-Z]{2,}(?: \d+)?-)+(?=\S)")
 _OUTLET_SUFFIX = re.compile(r"\s+[|–—-]\s+[^|–—-]{2,40}$")
@@ -122,7 +120,3 @@ def _stem(word: str, language: str) -> str:
                 word = word[: -len(suffix)]
                 break
     return word[:KEY_LENGTH]
-
-
-def sentences(text: str) -> list[str]:
-    return [s for s in _SENTENCE.split(text) if s.strip()]
