@@ -16,6 +16,12 @@ ARTICLES = [
     ("t_online", "https://www.t-online.de/region/berlin/id_100512345/berlin-feuer-in-kreuzberg.html"),
     ("rosenheim24", "https://www.rosenheim24.de/rosenheim/rosenheim-stadt/unfall-auf-der-a8-bei-rosenheim-92243692.html"),
     ("rosenheim24", "https://www.rosenheim24.de/welt/england-koenig-king-charles-iii-kroenung-zeremonie-nostradamus-vorhersage-prophezeiung-thronfolger-92243692.html"),
+    # made-up slugs of ordinary articles holding words that also name galleries and live coverage
+    ("rosenheim24", "https://www.rosenheim24.de/rosenheim/polizei-veroeffentlicht-bilder-vom-taeter-92243693.html"),
+    ("rosenheim24", "https://www.rosenheim24.de/sport/tsv-1860-rosenheim-live-im-tv-und-stream-zr-92243694.html"),
+    ("rosenheim24", "https://www.rosenheim24.de/bayern/hochwasser-deggendorf-deich-osterhofen-gebrochen-2942216.html"),
+    ("t_online", "https://www.t-online.de/sport/fussball/id_100512346/champions-league-heute-live-im-tv-wer-uebertraegt-.html"),
+    ("t_online", "https://www.t-online.de/nachrichten/id_85588052/dieselskandal-staatsanwaltschaft-erhebt-anklage.html"),
 ]
 
 NOT_ARTICLES = [
@@ -26,6 +32,7 @@ NOT_ARTICLES = [
     ("t_online", "https://www.t-online.de/nachrichten/"),
     ("t_online", "https://www.t-online.de/nachrichten/video/id_101072481/so-sieht-der-tanker-aus.html"),
     ("t_online", "https://www.t-online.de/nachrichten/ausland/id_100000001/ukraine-news-ticker-alle-entwicklungen.html"),
+    ("t_online", "https://www.t-online.de/nachrichten/ausland/usa/id_100000002/newsblog-zur-us-politik-alle-entwicklungen.html"),
     ("rosenheim24", "https://www.rosenheim24.de/rosenheim/"),
     ("rosenheim24", "https://www.rosenheim24.de/bilder/bilder-vom-herbstfest-92243699.html"),
     ("rosenheim24", "https://www.rosenheim24.de/rosenheim/unfall-a8-live-ticker-92243698.html"),

@@ -20,6 +20,8 @@ OUTLET = Outlet(
     sitemaps=("https://www.rosenheim24.de/news.xml", "https://www.rosenheim24.de/sitemap-index.xml"),
     # Ippen article URLs end in an eight-digit id: /<section…>/<slug>-92243692.html.
     article_path=r"-\d{7,9}\.html$",
-    excluded_path=r"/(bilder|video|videos|galerie|fotostrecke)/|-(bilder|fotos|video)-|ticker|-live-",
+    # Only galleries and videos by their section, and live tickers: words like "bilder" or "live"
+    # also stand in the slugs of ordinary articles ("polizei-veroeffentlicht-bilder-…", "…-live-im-tv-…").
+    excluded_path=r"/(bilder|video|videos|galerie|fotostrecke)/|ticker|liveblog",
     templates=IPPEN_TEMPLATES,
 )

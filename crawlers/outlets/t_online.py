@@ -16,6 +16,8 @@ OUTLET = Outlet(
     feeds=tuple(f"https://www.t-online.de/{section}/feed.rss" for section in _FEED_SECTIONS),
     # Every article lives at /<section…>/id_<number>/<slug>.html.
     article_path=r"/id_\d+/[^/]+\.html$",
-    excluded_path=r"/(video|videos|bilder|fotoserie|gallery|spiele|podcasts?)/|ticker|liveblog|-live-",
+    # Live coverage is named "ticker", "liveblog" or "newsblog"; a bare "-live-" is also in ordinary
+    # articles ("…-live-im-tv-…").
+    excluded_path=r"/(video|videos|bilder|fotoserie|gallery|spiele|podcasts?)/|ticker|liveblog|newsblog",
     templates=T_ONLINE_TEMPLATES,
 )
