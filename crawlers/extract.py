@@ -15,6 +15,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
+from email.utils import parsedate_to_datetime
 from functools import cached_property, lru_cache
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -55,7 +56,7 @@ _BOMS = (
 )
 
 _ARTICLE_TYPES = ("BlogPosting", "LiveBlogPosting")  # besides every type ending in "Article"
-_AGENCIES = {"dpa", "afp", "ap", "reuters", "epd", "kna", "sid", "dts", "ddp", "apa", "afx", "dpaafx", "rtr"}
+_OUTLET_NAME_MIN_INSIDE = 5  # shorter outlet names ("blz") count only as a whole author name
 _AUTHOR_SEPARATORS = re.compile(r"\s*(?:[,;/&|]|\bund\b|\band\b)\s*")
 _BYLINE_PREFIX = re.compile(r"^(?:von|by)\s*:?\s+", re.IGNORECASE)
 _NOT_PLACES = {
@@ -68,15 +69,33 @@ _DATELINE = re.compile(
     r"(?P<place>[A-ZÄÖÜ][\w.'’-]*(?:(?:/|\s)(?:[A-ZÄÖÜ][\w.'’-]*|am|an|im|in|bei|ob|der|de|a\.|d\.)){0,4})"
     r"(?:\s*\([^()]{1,40}\))?\s+[–—-]\s+\S"
 )
+# A read-more line names itself and then links: "Lesen Sie auch: <a>…</a>", "Auch interessant » <a>…</a>".
 _READ_MORE = re.compile(
     r"(?:Lesen Sie (?:auch|mehr|hier)|Auch interessant|Mehr zum Thema|Das könnte Sie auch interessieren"
-    r"|Zum Weiterlesen|Weiterlesen|Empfehlungen der Redaktion)\b",
+    r"|Zum Weiterlesen|Weiterlesen|Empfehlungen der Redaktion)\b\s*(?P<pointer>[:»>|–-])?",
     re.IGNORECASE,
 )
 _READ_MORE_MAX_CHARS = 300  # a read-more line is a link or two, never a paragraph of text
 _JS_DATE = re.compile(r"\w{3} (\w{3} \d{1,2} \d{4} \d{2}:\d{2}:\d{2}) GMT([+-]\d{4})")  # Date.toString()
+_RFC_2822_DATE = re.compile(r"[A-Z][a-z]{2}, \d")  # "Fri, 28 Apr 2023 18:16:04 +0200" (feeds, some meta tags)
+# The dates pages show: "28.04.2023, 18:16 Uhr", "Erstellt: 28.04.2023 - 18:16"
+_GERMAN_DATE = re.compile(r"(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>\d{4})(?:\D{1,12}?(?P<hour>\d{1,2})[:.](?P<minute>\d{2}))?")
+_ZONE_NAMES = {"CET": "+01:00", "MEZ": "+01:00", "CEST": "+02:00", "MESZ": "+02:00", "UTC": "+00:00", "GMT": "+00:00"}
+_ZONE_SUFFIX = re.compile(r"\s*(?:\[[\w/+-]+\]|(?P<name>CEST|CET|MESZ|MEZ|UTC|GMT))$")  # "…+02:00[Europe/Berlin]", "…CEST"
 _CONSENT_WORDS = re.compile(r"cookie|zustimm|einwillig|consent|datenschutzeinstellung|tracking", re.IGNORECASE)
 _PAYWALL_TEASER_MAX_CHARS = 300  # a paywalled page with less text than this shows only a teaser
+
+_PUBLISHED_META = (
+    "article:published_time", "og:article:published_time", "datepublished", "date", "pubdate", "publishdate",
+    "publish-date", "dc.date.issued", "dcterms.issued", "parsely-pub-date", "sailthru.date",
+)
+# Last resorts: the time element the page marks as the publication time, else the article's first one.
+_PUBLISHED_IN_DOM = ("//time[@itemprop='datePublished']/@datetime", "//article//time/@datetime")
+
+# Last resort for authors: links to author pages in the byline of the page's (first) article.
+_BYLINE_LINKS = (
+    "(//article)[1]//a[@rel='author' or contains(@href, '/autor') or contains(@href, '/author/')]"
+)
 
 # Generic reading, for pages no template version matches.
 _GENERIC_CONTAINERS = "//*[@itemprop='articleBody'] | //div[@id='articleBody'] | //article | //main"
@@ -91,6 +110,9 @@ _NOISE_NAMES = re.compile(
     re.IGNORECASE,
 )
 _INVISIBLE = {"script", "style", "noscript", "template"}
+# Where a <br> breaks a block's text: a vertical tab, which str.split() takes as whitespace (so a
+# break joins words with a space in _text) and which HTML text practically never holds.
+_LINE_BREAK = "\v"
 _MAX_LINK_SHARE = 0.5  # a block whose text is more than half link text is navigation, not article
 
 
@@ -176,17 +198,29 @@ def _text(node: Any) -> str:
     """The node's visible text (an element's, or an XPath string result) with whitespace collapsed."""
     if not isinstance(node, lxml.html.HtmlElement):
         return " ".join(str(node).split())
-    if next(node.iter(*_INVISIBLE), None) is None:
+    if next(node.iter(*_INVISIBLE, "br"), None) is None:
         return " ".join(node.text_content().split())
     return " ".join("".join(_visible_strings(node)).split())
 
 
+def _block_texts(element: lxml.html.HtmlElement) -> list[str]:
+    """The texts of a body block: one, or one per line where <br> breaks it (the 2026 Berliner
+    Zeitung template puts several paragraphs into one <p>, split by <br><br>)."""
+    if next(element.iter("br"), None) is None:
+        text = _text(element)
+        return [text] if text else []
+    lines = "".join(_visible_strings(element)).split(_LINE_BREAK)
+    return [text for text in (" ".join(line.split()) for line in lines) if text]
+
+
 def _visible_strings(element: lxml.html.HtmlElement) -> Iterator[str]:
-    """The element's text without that of scripts, styles and comments inside it."""
+    """The element's text without that of scripts, styles and comments inside it; <br> as _LINE_BREAK."""
     if element.text and element.tag not in _INVISIBLE:
         yield element.text
     for child in element:
-        if isinstance(child.tag, str) and child.tag not in _INVISIBLE:
+        if child.tag == "br":
+            yield _LINE_BREAK
+        elif isinstance(child.tag, str) and child.tag not in _INVISIBLE:
             yield from _visible_strings(child)
         if child.tail:
             yield child.tail
@@ -226,6 +260,23 @@ def _is_article_type(node: dict[str, Any]) -> bool:
     )
 
 
+def _json_ld(text: str) -> Any:
+    """A JSON-LD block's data, also where the JSON is wrapped in CDATA, a comment or a trailing ";"."""
+    try:
+        return json.loads(text, strict=False)
+    except ValueError:
+        pass
+    for opening, closing in ("{}", "[]"):  # an object, or a list of them
+        start, end = text.find(opening), text.rfind(closing) + 1
+        if not 0 <= start < end:
+            continue
+        try:
+            return json.loads(text[start:end], strict=False)
+        except ValueError:
+            continue
+    return None
+
+
 def _ld_objects(data: Any) -> Iterator[dict[str, Any]]:
     """The objects of one JSON-LD block: top level, @graph members and nested main entities."""
     pending = [data]
@@ -241,23 +292,36 @@ def _ld_objects(data: Any) -> Iterator[dict[str, Any]]:
 def iso_datetime(value: Any) -> str | None:
     """A date-time string as ISO 8601 in Berlin time with offset, e.g. "2023-04-28T18:16:04+02:00".
 
-    Reads ISO 8601 with or without a colon in the offset, "Z", a space instead of "T", and
-    JavaScript's Date.toString(); a time without offset is taken as Berlin time.
+    Reads ISO 8601 with or without a colon in the offset, "Z", a space instead of "T", a zone
+    name ("CEST") or bracketed zone ("[Europe/Berlin]") after it; RFC 2822 dates; JavaScript's
+    Date.toString(); and the German dates pages show ("28.04.2023, 18:16 Uhr"). A time without
+    offset is taken as Berlin time.
     """
     text = _clean(value)
     if not text:
         return None
-    js_date = _JS_DATE.match(text)
     try:
-        if js_date:
-            moment = datetime.strptime(js_date[1] + js_date[2], "%b %d %Y %H:%M:%S%z")
-        else:
-            moment = datetime.fromisoformat(text)
-    except ValueError:
+        moment = _parse_datetime(text)
+    except (ValueError, TypeError, IndexError):
+        return None
+    if moment is None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=BERLIN)
     return moment.astimezone(BERLIN).isoformat(timespec="seconds")
+
+
+def _parse_datetime(text: str) -> datetime | None:
+    if js_date := _JS_DATE.match(text):
+        return datetime.strptime(js_date[1] + js_date[2], "%b %d %Y %H:%M:%S%z")
+    if _RFC_2822_DATE.match(text):
+        return parsedate_to_datetime(text)
+    if german := _GERMAN_DATE.search(text):
+        parts = {name: int(number) for name, number in german.groupdict(default="0").items()}
+        return datetime(**parts)
+    if zone := _ZONE_SUFFIX.search(text):
+        text = text[: zone.start()] + _ZONE_NAMES.get(zone["name"] or "", "")
+    return datetime.fromisoformat(text)
 
 
 class _Page:
@@ -284,10 +348,9 @@ class _Page:
                 if self.canonical_link is None and "canonical" in (element.get("rel") or "").lower().split():
                     self.canonical_link = (element.get("href") or "").strip() or None
             elif (element.get("type") or "").strip().lower() == "application/ld+json" and element.text:
-                try:
-                    self.ld_objects.extend(_ld_objects(json.loads(element.text, strict=False)))
-                except ValueError:
-                    continue  # a broken block: the meta tags and the DOM still count
+                data = _json_ld(element.text)
+                if data is not None:  # a broken block is skipped: the meta tags and the DOM still count
+                    self.ld_objects.extend(_ld_objects(data))
 
     def first_meta(self, *keys: str) -> str | None:
         return next((self.meta[key][0] for key in keys if key in self.meta), None)
@@ -313,11 +376,12 @@ class _Page:
     def _template_body(self, template: Template) -> list[str]:
         paragraphs: list[str] = []
         for element in _select(self.root, template.body):
-            if element.tag in ("ul", "ol"):
-                paragraphs.extend(_text(item) for item in element.iterchildren("li") if not _mostly_links(item))
-            else:
-                paragraphs.append(_text(element))
-        return [text for text in paragraphs if text and not _is_read_more(text)]
+            blocks = element.iterchildren("li") if element.tag in ("ul", "ol") else (element,)
+            for block in blocks:
+                if block.tag == "li" and _mostly_links(block):
+                    continue  # a list of links to other articles
+                paragraphs.extend(text for text in _block_texts(block) if not _is_read_more(text, block))
+        return paragraphs
 
     def template_text(self, field: str) -> str | None:
         return _first_text(_select(self.root, getattr(self.template, field, None)))
@@ -396,13 +460,13 @@ class _Page:
         skip = {self.title, self.teaser}
         paragraphs = []
         for block in blocks:
-            if any(ancestor in chosen for ancestor in block.iterancestors()):
-                continue  # its text is already in the enclosing block's
-            text = _text(block)
-            if block.tag in ("p", "li") and len(text.split()) < _GENERIC_MIN_WORDS:
-                continue
-            if text not in skip and not _mostly_links(block) and not _is_read_more(text):
-                paragraphs.append(text)
+            if any(ancestor in chosen for ancestor in block.iterancestors()) or _mostly_links(block):
+                continue  # its text is already in the enclosing block's, or it is navigation
+            for text in _block_texts(block):
+                if block.tag in ("p", "li") and len(text.split()) < _GENERIC_MIN_WORDS:
+                    continue
+                if text not in skip and not _is_read_more(text, block):
+                    paragraphs.append(text)
         return paragraphs
 
     def _generic_container(self) -> lxml.html.HtmlElement | None:
@@ -422,12 +486,21 @@ class _Page:
         # same, then the page's <h1> (these outlets have one, the headline). og:title comes late:
         # t-online words it for social media.
         return (
-            self.template_text("title")
+            self._visible_headline()
             or _clean(self.ld.get("headline"))
             or _first_text(self.root.iter("h1"))
             or _clean(self.first_meta("og:title"))
             or _clean(self.root.findtext("head/title"))
         )
+
+    def _visible_headline(self) -> str | None:
+        """The headline the template shows; where that element holds more than the headline
+        (a kicker inside the <h1>), og:title, which then is the headline alone."""
+        shown = self.template_text("title")
+        social = _clean(self.first_meta("og:title"))
+        if shown and social and social != shown and social in shown:
+            return social
+        return shown
 
     @property
     def seo_title(self) -> str | None:
@@ -452,6 +525,7 @@ class _Page:
             or _split_names(self.meta.get("article:author", []))
             or _split_names(self.template_texts("authors"))
             or _split_names(self.meta.get("author", []))
+            or _split_names(map(_text, _select(self.root, _BYLINE_LINKS)))
         )
         return _people(names, self._outlet_names)
 
@@ -469,21 +543,18 @@ class _Page:
 
     @property
     def published(self) -> str | None:
-        return next(
-            filter(
-                None,
-                map(
-                    iso_datetime,
-                    [
-                        self.ld.get("datePublished"),
-                        self.first_meta("article:published_time", "og:article:published_time", "date", "pubdate"),
-                        *_select(self.root, self.template.published if self.template else None)[:1],
-                        self.ld.get("dateCreated"),
-                    ],
-                ),
-            ),
-            None,
-        )
+        return next(filter(None, map(iso_datetime, self._publication_times())), None)
+
+    def _publication_times(self) -> Iterator[Any]:
+        """Candidates for the publication time, most trusted first, each looked up only if needed."""
+        yield self.ld.get("datePublished")
+        yield self.first_meta(*_PUBLISHED_META)
+        yield from _select(self.root, self.template.published if self.template else None)[:1]
+        yield self.ld.get("dateCreated")
+        # pages whose JSON-LD holds no article object may still date the page (a WebPage, say)
+        yield next((node["datePublished"] for node in self.ld_objects if "datePublished" in node), None)
+        for expression in _PUBLISHED_IN_DOM:
+            yield from _select(self.root, expression)[:1]
 
     @property
     def section(self) -> str | None:
@@ -546,12 +617,23 @@ class _Page:
 
 def _mostly_links(element: lxml.html.HtmlElement) -> bool:
     text_length = len(_text(element))
-    link_length = sum(len(_text(link)) for link in element.iter("a"))
-    return text_length > 0 and link_length > _MAX_LINK_SHARE * text_length
+    return text_length > 0 and _link_text_length(element) > _MAX_LINK_SHARE * text_length
 
 
-def _is_read_more(text: str) -> bool:
-    return len(text) <= _READ_MORE_MAX_CHARS and _READ_MORE.match(text) is not None
+def _link_text_length(element: lxml.html.HtmlElement) -> int:
+    return sum(len(_text(link)) for link in element.iter("a"))
+
+
+def _is_read_more(text: str, element: lxml.html.HtmlElement) -> bool:
+    """Whether ``text`` (of ``element``) is a pointer to other articles, not a sentence of this one:
+    "Lesen Sie auch: …" and "Auch interessant <a>…</a>" are, "Auch interessant ist, dass …" is not."""
+    if len(text) > _READ_MORE_MAX_CHARS:
+        return False
+    label = _READ_MORE.match(text)
+    if label is None:
+        return False
+    # nothing but the label stands outside the links (the 1 allows for the space before a link)
+    return label["pointer"] is not None or len(text) - _link_text_length(element) <= label.end() + 1
 
 
 def _is_noise(element: lxml.html.HtmlElement, container: lxml.html.HtmlElement) -> bool:
@@ -573,9 +655,17 @@ def _ld_names(value: Any) -> list[str]:
     """Author names from JSON-LD: a string, a Person/Organization object, or a list of them."""
     names: list[str] = []
     for item in _listed(value):
-        name = item.get("name") if isinstance(item, dict) else item
+        name = _ld_name(item) if isinstance(item, dict) else item
         names.extend(_split_names(name for name in _listed(name) if isinstance(name, str)))
     return names
+
+
+def _ld_name(person: dict[str, Any]) -> Any:
+    """A JSON-LD Person's or Organization's name, or its given and family name joined."""
+    if person.get("name"):
+        return person["name"]
+    parts = [person.get(key) for key in ("givenName", "additionalName", "familyName")]
+    return " ".join(part for part in parts if isinstance(part, str) and part.strip()) or None
 
 
 def _split_names(values: Iterable[str]) -> list[str]:
@@ -590,14 +680,23 @@ def _split_names(values: Iterable[str]) -> list[str]:
 
 
 def _people(names: list[str], outlet_names: set[str]) -> list[str]:
-    """The people among ``names``: no outlet names, and agencies only when they are all there is."""
-    named = []
-    for name in _unique(names):
-        squeezed = _squeeze(name)
-        if squeezed and not any(outlet in squeezed for outlet in outlet_names):
-            named.append(name)
-    people = [name for name in named if _squeeze(name) not in _AGENCIES]
-    return people or named
+    """``names`` without the outlet's own names.
+
+    News agencies stay, beside people too ("Anna Muster, dpa"): the page names them among the
+    authors, and Fundus, whose hand-checked expectations this project follows, keeps them (its
+    Berliner Zeitung /news/ page expects ["AFP"]; its parsers pass JSON-LD and meta authors on
+    without dropping agencies).
+    """
+    return [name for name in _unique(names) if _squeeze(name) and not _is_outlet(_squeeze(name), outlet_names)]
+
+
+def _is_outlet(squeezed_name: str, outlet_names: set[str]) -> bool:
+    """Whether a squeezed author name is the outlet's own: equal to one of its names, or holding a
+    name long enough not to turn up inside a person's ("Redaktion Berliner Zeitung", not "blz")."""
+    return any(
+        squeezed_name == outlet or (len(outlet) >= _OUTLET_NAME_MIN_INSIDE and outlet in squeezed_name)
+        for outlet in outlet_names
+    )
 
 
 def _dateline(first_paragraph: str) -> str | None:

@@ -47,7 +47,7 @@ BERLINER_ZEITUNG_TEMPLATES = (
         body=(  # paragraphs also inside wrappers, but not in the related-article cards (nested <article>s)
             f"//p[{_has_class('leading-7')}][ancestor::div[contains(@class, 'article-content-blz')]]"
             "[not(ancestor::article[2])]"
-            f" | {_BZ_2026_BODY}/*[self::h2 or self::h3 or self::ul or self::ol]"
+            f" | {_BZ_2026_BODY}/*[self::p or self::h2 or self::h3 or self::ul or self::ol]"
         ),
         title="//h1[@id='article-title']",
         teaser="//h1[@id='article-title']/following-sibling::p[1]",
@@ -64,23 +64,30 @@ BERLINER_ZEITUNG_TEMPLATES = (
     ),
 )
 
-# The article's stream, not the sidebar beside it. (Each XPath below starts from a tag name,
-# "//p[...] | //h3[...]": libxml2 finds those fast, where "//*[self::p or …]" tests every element.)
-_IN_T_ONLINE_ARTICLE = "[ancestor::div[@data-testid='ArticleBody.StreamLayout']][not(ancestor::aside)]"
+# The article's stream, not the sidebar, pictures, source list or teaser links in it. (Each XPath
+# below starts from a tag name, "//p[...] | //h3[...]": libxml2 finds those fast, where
+# "//*[self::p or …]" tests every element.)
+_IN_T_ONLINE_ARTICLE = (
+    "[ancestor::div[@data-testid='ArticleBody.StreamLayout']]"
+    "[not(ancestor::aside or ancestor::figure or ancestor::details or ancestor::a)]"
+)
 
 T_ONLINE_TEMPLATES = (
     # Next.js stream layout; the bold first paragraph is the teaser. Title: the JSON-LD headline,
-    # as in Fundus (the visible one is kicker | headline).
+    # as in Fundus (the visible one is kicker | headline). Paragraphs are every <p> of the stream
+    # but the teaser and small uppercase labels ("Embed"), not only those of today's text size
+    # class (text-18), so that pages in an older or newer size still come out whole.
     Template(
         valid_from=date(2026, 1, 7),
         body=(
-            f"//p[{_has_class('text-18')} and not({_has_class('font-bold')})]{_IN_T_ONLINE_ARTICLE}"
+            f"//p[not({_has_class('font-bold')} or {_has_class('uppercase')})]{_IN_T_ONLINE_ARTICLE}"
             f" | //h3{_IN_T_ONLINE_ARTICLE}"
             f" | //ul[{_has_class('text-18')}]{_IN_T_ONLINE_ARTICLE}"
             f" | //ol[{_has_class('text-18')}]{_IN_T_ONLINE_ARTICLE}"
         ),
-        teaser=f"//p[{_has_class('text-18')} and {_has_class('font-bold')}]{_IN_T_ONLINE_ARTICLE}",
+        teaser=f"//p[{_has_class('font-bold')}]{_IN_T_ONLINE_ARTICLE}",
         kicker="//article//h2/span[@data-external-article-kicker]",
+        authors=f"//a[contains(@href, '/author/')]{_IN_T_ONLINE_ARTICLE}",
         # the breadcrumb's last link, just before the small <h1> that ends the breadcrumb
         section="//h1[ancestor::div[@data-testid='BreadcrumbArea']]/preceding-sibling::a[1]",
     ),
@@ -95,8 +102,8 @@ IPPEN_TEMPLATES = (
             f"//p[{_has_class('id-StoryElement-paragraph')}] | //h2[{_has_class('id-StoryElement-crosshead')}]"
             f" | //article/ul | //article/ol | //ul[{_has_class('id-StoryElement-list')}]"
         ),
-        # og:title is the visible headline without anything the <h1> may carry besides (Fundus reads it)
-        title=f"//meta[@property='og:title']/@content | //h1[{_has_class('id-StoryElement-headline')}]",
+        # the <h1> (where it holds a kicker besides the headline, og:title is taken, see extract)
+        title=f"//h1[{_has_class('id-StoryElement-headline')}]",
         teaser=f"//p[{_has_class('id-StoryElement-leadText')}]",
         authors=f"//p[{_has_class('id-StoryElement-authors')}]//a",
         published=f"//span[{_has_class('id-StoryElement-timestamp-published')}]//time/@datetime",

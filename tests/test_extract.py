@@ -247,6 +247,12 @@ def test_page_without_article_is_refused_with_a_one_line_reason(page: str, reaso
         ("2026-01-07T17:34:29.712Z", "2026-01-07T18:34:29+01:00"),
         ("2023-04-28 18:16", "2023-04-28T18:16:00+02:00"),  # local time on the page
         ("Tue Mar 14 2023 15:00:27 GMT+0000 (Coordinated Universal Time)", "2023-03-14T16:00:27+01:00"),
+        ("Fri, 28 Apr 2023 16:16:04 GMT", "2023-04-28T18:16:04+02:00"),  # RFC 2822, as in feeds
+        ("2023-04-28T18:16:04 CEST", "2023-04-28T18:16:04+02:00"),
+        ("2023-04-28T18:16:04+02:00[Europe/Berlin]", "2023-04-28T18:16:04+02:00"),
+        ("Erstellt: 28.04.2023, 18:16 Uhr", "2023-04-28T18:16:00+02:00"),  # as Ippen pages show it
+        ("Aktualisiert am 07.01.2026 - 18:50 Uhr", "2026-01-07T18:50:00+01:00"),  # as t-online shows it
+        ("31.02.2023, 18:16 Uhr", None),
         ("gestern", None),
         (None, None),
     ],
@@ -274,14 +280,21 @@ ARTICLE_TEXT = ["Die Stadt baut eine neue Brücke über den Fluss und sperrt daf
             [{"@type": "Person", "name": "Anna Muster"}, {"@type": "Organization", "name": "Made-up Zeitung"}],
             ["Anna Muster"],
         ),
-        ([{"@type": "Person", "name": "Anna Muster"}, {"@type": "Organization", "name": "dpa"}], ["Anna Muster"]),
+        # agencies stay, as in Fundus (its Berliner Zeitung /news/ page expects ["AFP"])
+        ([{"@type": "Person", "name": "Anna Muster"}, {"@type": "Organization", "name": "dpa"}], ["Anna Muster", "dpa"]),
         ([{"@type": "Organization", "name": "dpa"}], ["dpa"]),
         ({"@type": "Person", "name": "Von: Anna Muster und Ben Beispiel"}, ["Anna Muster", "Ben Beispiel"]),
+        ("Anna Muster, AFP", ["Anna Muster", "AFP"]),
+        ([{"@type": "Person", "givenName": "Anna", "familyName": "Muster"}], ["Anna Muster"]),
         ("madeup-zeitung.example", []),
+        ("Redaktion Made-up Zeitung", []),
     ],
-    ids=["outlet dropped", "agency dropped beside people", "agency alone kept", "byline split", "host name"],
+    ids=[
+        "outlet dropped", "agency kept beside people", "agency alone kept", "byline split", "agency in a byline",
+        "given and family name", "host name", "outlet inside a longer name",
+    ],
 )
-def test_authors_are_people_without_the_outlet(authors: Any, people: list[str]) -> None:
+def test_authors_are_the_named_people_and_agencies_without_the_outlet(authors: Any, people: list[str]) -> None:
     ld = {"@type": "NewsArticle", "headline": "Neue Brücke", "author": authors}
     article = extract_article(made_up_page(ld, ARTICLE_TEXT), "https://www.madeup-zeitung.example/a", ())
     assert article["authors"] == people
@@ -310,13 +323,16 @@ def test_read_more_lines_and_link_lists_are_left_out_but_text_lists_kept() -> No
         '<h1 class="id-StoryElement-headline">Neue Brücke</h1>'
         f'<p class="id-StoryElement-paragraph">{ARTICLE_TEXT[0]}</p>'
         '<p class="id-StoryElement-paragraph">Lesen Sie auch: <a href="/x-12345678.html">Die alte Brücke</a></p>'
+        '<p class="id-StoryElement-paragraph">Auch interessant <a href="/y-12345678.html">Neue Radwege</a></p>'
+        '<p class="id-StoryElement-paragraph">Auch interessant ist, dass die alte Brücke stehen bleibt.</p>'
         '<ul><li>Die Sperrung beginnt am Montag.</li><li>Busse fahren eine Umleitung.</li></ul>'
         '<ul><li><a href="/a-12345678.html">Alle Baustellen im Überblick</a></li></ul>'
         "</article></body></html>"
     ).encode()
     article = extract_article(made_up_ippen_page, "https://www.example.invalid/a", IPPEN_TEMPLATES)
     assert article["body"].split("\n\n") == [
-        ARTICLE_TEXT[0], "Die Sperrung beginnt am Montag.", "Busse fahren eine Umleitung.",
+        ARTICLE_TEXT[0], "Auch interessant ist, dass die alte Brücke stehen bleibt.",
+        "Die Sperrung beginnt am Montag.", "Busse fahren eine Umleitung.",
     ]
 
 
@@ -341,3 +357,112 @@ def test_older_ippen_markup_is_read_by_its_own_version() -> None:
         "Neue Brücke für Rosenheim", "Verkehr", "Die alte Brücke wird gesperrt.",
     )
     assert (article["authors"], article["dateline"]) == (["Anna Muster"], "Rosenheim")
+
+
+# -- template shapes seen on other pages of the outlets (made-up pages in tests/fixtures/made-up) --
+
+
+def test_t_online_paragraphs_of_any_text_size_without_teaser_captions_labels_links_or_sources() -> None:
+    page = (MADE_UP / "t-online-stream.made-up.html").read_bytes()
+    article = extract_article(page, "https://www.t-online.de/nachrichten/id_100000000/bruecke.html", T_ONLINE_TEMPLATES)
+    assert article["body"].split("\n\n") == [
+        "Musterstadt – Die Stadt baut bis zum Herbst eine neue Brücke über den Fluss.",
+        "Wie lange dauert die Sperrung?",
+        "Die alte Brücke bleibt ab Montag für Autos gesperrt, Busse fahren eine Umleitung.",
+    ]
+    assert article["teaser"] == "Die Stadt ersetzt ihre marode Brücke. Was Pendler jetzt wissen müssen."
+    assert (article["title"], article["kicker"]) == ("Neue Brücke für Musterstadt", "Verkehr")
+    assert article["authors"] == ["Anna Muster"]  # from the byline's author link: the JSON-LD names nobody
+    assert article["published"] == "2024-05-02T10:15:00+02:00"
+
+
+def test_berliner_zeitung_2026_paragraphs_split_at_line_breaks_and_agency_author_kept() -> None:
+    page = (MADE_UP / "berliner-zeitung-2026-breaks.made-up.html").read_bytes()
+    article = extract_article(page, "https://www.berliner-zeitung.de/news/bruecke-10000001", BERLINER_ZEITUNG_TEMPLATES)
+    assert article["body"].split("\n\n") == [
+        "Der Bezirk baut bis zum Herbst eine neue Brücke über die Panke.",
+        "Die alte Brücke bleibt ab Montag gesperrt.",
+        "Busse fahren in dieser Zeit eine Umleitung über die Hauptstraße.",
+        "Was Anwohner wissen müssen",
+        "Fußgänger können die Brücke weiter nutzen.",
+    ]
+    assert (article["title"], article["teaser"]) == ("Neue Brücke für Pankow", "Der Bezirk ersetzt seine marode Brücke.")
+    assert article["authors"] == ["AFP"]
+
+
+def test_a_short_outlet_name_is_dropped_only_as_a_whole_author_name() -> None:
+    ld = {"@type": "NewsArticle", "headline": "Neue Brücke", "author": ["BLZ", "Anna Jablzynski"],
+          "publisher": {"@type": "NewsMediaOrganization", "name": "Made-up Zeitung", "alternateName": "BLZ"}}
+    article = extract_article(made_up_page(ld, ARTICLE_TEXT), "https://www.madeup-zeitung.example/a", ())
+    assert article["authors"] == ["Anna Jablzynski"]
+
+
+def made_up_ippen_page(h1: str, og_title: str) -> bytes:
+    return (
+        f'<html><head><meta property="og:title" content="{og_title}"></head><body><article>'
+        f'<h1 class="id-StoryElement-headline">{h1}</h1>'
+        f'<p class="id-StoryElement-paragraph">{ARTICLE_TEXT[0]}</p></article></body></html>'
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("h1", "og_title", "title"),
+    [
+        ('<span class="kicker">Verkehr</span> Neue Brücke für Rosenheim', "Neue Brücke für Rosenheim",
+         "Neue Brücke für Rosenheim"),
+        ("Neue Brücke für Rosenheim", "Rosenheim bekommt eine neue Brücke", "Neue Brücke für Rosenheim"),
+    ],
+    ids=["h1 holds a kicker besides: og:title", "og:title worded otherwise: the h1"],
+)
+def test_ippen_title_is_the_h1_headline(h1: str, og_title: str, title: str) -> None:
+    article = extract_article(made_up_ippen_page(h1, og_title), "https://www.rosenheim24.de/a-12345678.html", IPPEN_TEMPLATES)
+    assert article["title"] == title
+
+
+@pytest.mark.parametrize(
+    "wrapped",
+    ["<![CDATA[{ld}]]>", "<!--{ld}-->", "{ld};", "\n  /* the article */ {ld}\n"],
+    ids=["CDATA", "comment", "trailing semicolon", "JS comment"],
+)
+def test_json_ld_is_read_inside_cdata_comments_and_stray_characters(wrapped: str) -> None:
+    ld = json.dumps({"@type": "NewsArticle", "headline": "Neue Brücke", "datePublished": "2024-05-02T08:15:00Z",
+                     "author": {"@type": "Person", "name": "Anna Muster"}})
+    page = (
+        f'<html><head><script type="application/ld+json">{wrapped.format(ld=ld)}</script></head>'
+        f"<body><article><h1>Andere Überschrift</h1><p>{ARTICLE_TEXT[0]}</p></article></body></html>"
+    ).encode()
+    article = extract_article(page, "https://www.example.invalid/a", ())
+    assert (article["title"], article["authors"], article["published"]) == (
+        "Neue Brücke", ["Anna Muster"], "2024-05-02T10:15:00+02:00",
+    )
+
+
+@pytest.mark.parametrize(
+    ("head", "article_start", "published"),
+    [
+        ('<script type="application/ld+json">{"@type": "WebPage", "datePublished": "2024-05-02T10:15:00+02:00"}</script>',
+         "", "2024-05-02T10:15:00+02:00"),
+        ('<meta itemprop="datePublished" content="2024-05-02T10:15:00+02:00">', "", "2024-05-02T10:15:00+02:00"),
+        ("", '<time itemprop="datePublished" datetime="2024-05-02 10:15">2. Mai</time>', "2024-05-02T10:15:00+02:00"),
+        ("", '<time datetime="2024-05-02T08:15:00Z">2. Mai</time>', "2024-05-02T10:15:00+02:00"),
+    ],
+    ids=["WebPage JSON-LD", "itemprop meta", "itemprop time", "the article's time"],
+)
+def test_publication_time_is_found_where_no_article_json_ld_or_meta_tag_gives_it(
+    head: str, article_start: str, published: str
+) -> None:
+    page = (
+        f'<html><head><meta property="og:type" content="article">{head}</head><body>'
+        f"<article>{article_start}<h1>Neue Brücke</h1><p>{ARTICLE_TEXT[0]}</p></article></body></html>"
+    ).encode()
+    assert extract_article(page, "https://www.example.invalid/a", ())["published"] == published
+
+
+def test_authors_come_from_author_page_links_where_nothing_else_names_them() -> None:
+    page = (
+        '<html><head><meta property="og:type" content="article"></head><body><article><h1>Neue Brücke</h1>'
+        '<p class="byline">Von: <a href="https://www.example.invalid/autoren/123/">Anna Muster</a> und '
+        '<a href="/author/ben-beispiel">Ben Beispiel</a></p>'
+        f"<p>{ARTICLE_TEXT[0]}</p></article></body></html>"
+    ).encode()
+    assert extract_article(page, "https://www.example.invalid/a", ())["authors"] == ["Anna Muster", "Ben Beispiel"]
