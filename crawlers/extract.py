@@ -423,8 +423,10 @@ class _Page:
         }
 
     def _reject_non_article(self) -> None:
+        # A page the outlet's article template reads is an article whatever its og:type says
+        # (some article pages are typed "website").
         page_type = (self.first_meta("og:type") or "").lower()
-        if not self.ld and page_type and page_type != "article":
+        if not self.ld and page_type and page_type != "article" and self.template is None:
             raise NotAnArticle(f"not an article page (og:type {page_type}): a section front or other page")
 
     @property

@@ -466,3 +466,11 @@ def test_authors_come_from_author_page_links_where_nothing_else_names_them() -> 
         f"<p>{ARTICLE_TEXT[0]}</p></article></body></html>"
     ).encode()
     assert extract_article(page, "https://www.example.invalid/a", ())["authors"] == ["Anna Muster", "Ben Beispiel"]
+
+
+def test_a_page_the_outlet_template_reads_is_an_article_even_when_typed_website() -> None:
+    page = made_up_ippen_page("Neue Brücke für Rosenheim", "Neue Brücke für Rosenheim").replace(
+        b"<head>", b'<head><meta property="og:type" content="website">'
+    )
+    article = extract_article(page, "https://www.rosenheim24.de/a-12345678.html", IPPEN_TEMPLATES)
+    assert article["body"] == ARTICLE_TEXT[0]
