@@ -60,8 +60,10 @@ class IncrementalFetchMiddleware:
         self.crawler = crawler
         self.max_articles = crawler.settings.getint("NEWSAGG_MAX_ARTICLES")
         self.started = 0
+        self.limit_reached = False
         self.conn: sqlite3.Connection | None = None
         self.known: dict[str, str] = {}
+        self.feed_validators: dict[str, tuple[str | None, str | None]] = {}
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -73,9 +75,16 @@ class IncrementalFetchMiddleware:
         self.conn = connect(self.crawler.settings.get("NEWSAGG_DB"))
         self.known = known_article_urls(self.conn, spider.outlet.name)
 
-    def spider_closed(self, spider: Spider) -> None:
-        if self.conn:
-            self.conn.close()
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        # Validators are kept only after a complete crawl: one that was interrupted, hit
+        # --max-articles or failed on some page has not stored every article its feeds
+        # listed, so the next crawl must read those feeds again.
+        complete = reason == "finished" and not self.limit_reached and not self.crawler.stats.get_value("newsagg/failed")
+        if complete and self.feed_validators:
+            with transaction(self.conn):
+                for url, (etag, last_modified) in self.feed_validators.items():
+                    save_feed_validators(self.conn, url, etag, last_modified, now_iso())
+        self.conn.close()
 
     def process_request(self, request: Request) -> None:
         kind = request.meta.get("newsagg_kind")
@@ -92,6 +101,7 @@ class IncrementalFetchMiddleware:
             count(self.crawler, "unchanged")
             raise SkippedUnchanged(request.url)
         if self.max_articles and self.started >= self.max_articles:
+            self.limit_reached = True
             raise ArticleLimitReached(request.url)
         self.started += 1
         request.meta["newsagg_admitted"] = True
@@ -112,16 +122,12 @@ class IncrementalFetchMiddleware:
                 count(self.crawler, "unchanged")
             raise SkippedUnchanged(f"{request.url}: not modified")
         if kind == FEED and response.status == 200:
-            etag = response.headers.get("ETag")
-            last_modified = response.headers.get("Last-Modified")
+            etag, last_modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
             if etag or last_modified:
-                with transaction(self.conn):
-                    save_feed_validators(
-                        self.conn, request.url,
-                        etag.decode("latin-1") if etag else None,
-                        last_modified.decode("latin-1") if last_modified else None,
-                        now_iso(),
-                    )
+                self.feed_validators[request.url] = (
+                    etag.decode("latin-1") if etag else None,
+                    last_modified.decode("latin-1") if last_modified else None,
+                )
         return response
 
 

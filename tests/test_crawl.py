@@ -231,3 +231,24 @@ def test_a_local_feed_that_keeps_the_pages_original_hosts_is_followed_on_the_sta
         outcome = crawl(server)
     assert len(outcome.articles()) == len(server.pages)
     assert all(article["url"].startswith(server.base_url) for article in outcome.articles())
+
+
+def test_a_crawl_cut_short_by_max_articles_leaves_the_rest_for_the_next_crawl(crawl) -> None:
+    with OutletServer("rosenheim24") as server:
+        first = crawl(server, args=("--max-articles", "1"))
+        assert len(first.articles()) == 1
+        second = crawl(server)
+    assert len(second.articles()) == len(server.pages) == 2
+
+
+def test_a_page_that_failed_is_fetched_again_by_the_next_crawl(crawl) -> None:
+    from local_outlets import Reply
+
+    with OutletServer("rosenheim24") as server:
+        page = server.pages[0]
+        server.routes[page.path] = Reply(status=503)
+        first = crawl(server)
+        assert len(first.articles()) == 1
+        server.set_page(page.path, page.html)
+        second = crawl(server)
+    assert len(second.articles()) == 2
