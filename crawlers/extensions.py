@@ -14,7 +14,8 @@ from scrapy.crawler import Crawler
 from twisted.internet import task
 
 from db.schema import connect
-from db.store import RUN_COUNTERS, finish_run, start_run, transaction, upsert_outlet
+from crawlers.outlets import register_outlets
+from db.store import RUN_COUNTERS, finish_run, start_run, transaction
 
 logger = logging.getLogger(__name__)
 MAX_ERRORS_KEPT = 50
@@ -56,12 +57,11 @@ class CrawlRunRecorder:
         return cls(crawler)
 
     def spider_opened(self, spider: Spider) -> None:
-        outlet = spider.outlet
         conn = connect(self.db_path)
         try:
+            register_outlets(conn, [spider.declared])
             with transaction(conn):
-                upsert_outlet(conn, outlet.name, outlet.title, spider.declared.home_url, spider.declared.domains)
-                start_run(conn, self.run_id, outlet.name, os.getpid(), now_iso())
+                start_run(conn, self.run_id, spider.name, os.getpid(), now_iso())
         finally:
             conn.close()
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from crawlers.outlets import register_outlets
 from db.stories import newest_stories, sources_of
 from dedupe.assign import regroup as regroup_all
 from dedupe.importing import import_file
@@ -53,6 +54,7 @@ def import_command(file: str, db_path: str | None, config_file: str | None) -> N
     """
     config = load(config_file)
     conn = open_store(db_path or config.db)
+    register_outlets(conn)  # so that stories name the known outlets by their titles
     result = import_file(conn, file, config.grouping, progress=Progress("imported"))
     for error in result.errors:
         click.echo(f"{file}: {error}", err=True)

@@ -10,12 +10,14 @@ import importlib
 import ipaddress
 import os
 import re
-from collections.abc import Mapping
+import sqlite3
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from urllib.parse import urlsplit, urlunsplit
 
 from crawlers.extract import Template
+from db.store import transaction, upsert_outlet
 
 _MODULES = ("berliner_zeitung", "rosenheim24", "t_online")
 
@@ -115,3 +117,10 @@ def resolve(name: str, environ: Mapping[str, str] = os.environ) -> Outlet:
         raise KeyError(f"unknown outlet {name!r}; known: {', '.join(sorted(DECLARED))}") from None
     base_url = environ.get(outlet.base_url_variable)
     return outlet.moved_to(base_url) if base_url else outlet
+
+
+def register_outlets(conn: sqlite3.Connection, outlets: Iterable[Outlet] = DECLARED.values()) -> None:
+    """Record the outlets (as declared, not as moved) so stories can name them by title."""
+    with transaction(conn):
+        for outlet in outlets:
+            upsert_outlet(conn, outlet.name, outlet.title, outlet.home_url, outlet.domains)
