@@ -1,64 +1,188 @@
-"""Incident category (Vorfall) of a story from words in its sources' headlines and leads."""
+"""Incident category (Vorfall) of a story from cue words in its sources' headlines and leads.
+
+Each category has cue words per language, matched against whole tokens (folded: "Brände" =
+"brande"), never inside other words: "Titanfall" is no fall and "fired" no fire. German joins
+words into compounds, so a German cue may also match as a word's beginning ("Unfallstelle",
+"Impfstoff") or as its head at the end ("Verkehrsunfall", "Küchenbrand"). Strong cues name the
+category ("Brand", "festgenommen"); weak ones only lean towards it ("Feuerwehr", "Polizei") and
+count half. A headline's words count thrice. Incidents come first: when an accident, fire,
+storm or crime is reported with enough evidence it is the story's category even if politics or
+business words are more numerous, since that is what the reader wants to find.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
 
-from dedupe.text import fold, words
+from dedupe.text import fold, guess_language, words
 
 OTHER = "Sonstiges"
-# Folded word beginnings and endings (compound heads: "Verkehrsunfall", "Wohnungsbrand") per
-# category, German and English. Order breaks ties: the more specific incident first.
-_CUES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "Unfall": (("unfall", "unfalle", "verungluck", "zusammenstoss", "zusammenprall", "kollision",
-                "uberschlag", "absturz", "abgesturzt", "entgleis", "accident", "crash", "collision",
-                "derail"), ("unfall", "unfalle", "absturz")),
-    "Brand": (("feuer", "flammen", "brande", "brandstift", "explosion", "explodiert", "blaze",
-               "fire", "wildfire"), ("brand", "brande", "feuer")),
-    "Unwetter": (("unwetter", "sturm", "gewitter", "hagel", "hochwasser", "uberschwemm", "uberflut",
-                  "orkan", "starkregen", "schnee", "schneechaos", "glatteis", "tornado", "storm", "flood",
-                  "hurricane", "blizzard", "lawine", "avalanche"), ("sturm", "unwetter", "hochwasser")),
-    "Kriminalität": (("festgenommen", "festnahme", "verhaftet", "mord", "ermordet", "totschlag",
-                      "messer", "raub", "uberfall", "einbruch", "eingebroch", "diebstahl", "gestohlen",
-                      "betrug", "tatverdacht", "taterin", "tater", "staatsanwalt", "erschossen",
-                      "schusse", "vergewaltig", "korperverletz", "angriff", "angegriffen", "geschlagen", "attack", "arrest", "murder", "robbery", "theft",
-                      "stabbing", "shooting", "trespass", "burglar", "prosecutor", "charged", "kidnap"),
-                     ("mord", "raub", "diebstahl", "betrug", "tater")),
-    "Politik": (("regierung", "koalition", "minister", "bundestag", "landtag", "parlament", "wahl",
-                 "partei", "kanzler", "prasident", "senat", "abgeordnet", "sanktion", "cdu", "csu",
-                 "spd", "fdp", "afd", "grunen", "ovp", "government", "president", "parliament",
-                 "senator", "senate", "congress", "election", "sanction", "diplomat", "nationalrat",
-                 "bundesrat", "landesrat", "gemeinderat", "stadtrat"),
-                ("regierung", "minister", "wahl", "politik", "politiker", "kanzler")),
-    "Wirtschaft": (("aktie", "borse", "konzern", "unternehmen", "umsatz", "gewinn", "inflation",
-                    "zinsen", "arbeitsmarkt", "arbeitslos", "stock", "shares", "market", "investor", "earnings", "profit", "bank",
-                    "economy"), ("konzern", "wirtschaft", "bank")),
-    "Sport": (("fussball", "bundesliga", "trainer", "olympi", "weltmeister", "match",
-               "league", "championship"), ("liga", "meisterschaft")),
-}
 TITLE_WEIGHT = 3
-MIN_EVIDENCE = 2
+TITLE_WORDS = 25          # some sources put the body into the title: words after these count as lead
+WEAK = 0.5
+MIN_EVIDENCE = 2.0        # one headline cue, or two lead cues
+INCIDENT_SHARE = 0.5      # an incident wins with at least this share of the best topic's score
+MIN_COMPOUND = 7          # a compound is longer than its head: "Küchenbrand", not "brand" itself
+
+
+@dataclass(frozen=True)
+class Cues:
+    words: frozenset[str]                 # whole words
+    starts: tuple[str, ...] = ()          # beginnings of German compounds
+    ends: tuple[str, ...] = ()            # heads of German compounds
+    weak: frozenset[str] = frozenset()    # whole words that count half
+    not_: frozenset[str] = frozenset()    # words a start or end would wrongly catch
+
+
+def _cues(words_: str, starts: str = "", ends: str = "", weak: str = "", not_: str = "") -> Cues:
+    return Cues(frozenset(words_.split()), tuple(starts.split()), tuple(ends.split()), frozenset(weak.split()),
+                frozenset(not_.split()))
+
+
+# Incidents first: their order breaks ties (a burning car after a crash is a fire first).
+INCIDENTS = ("Brand", "Unfall", "Unwetter", "Kriminalität")
+TOPICS = ("Gesundheit", "Politik", "Wirtschaft", "Sport", "Technik", "Kultur")
+CUES: dict[str, dict[str, Cues]] = {
+    "de": {
+        "Brand": _cues("brand brande branden brannte brannten brennt brennen brennende feuer flammen explosion "
+                       "explodiert rauchvergiftung abgebrannt niedergebrannt ausgebrannt",
+                       starts="brandstift brandursache brandort brandschaden brandanschlag feuerwehreinsatz losch",
+                       ends="brand brande feuer gebrannt", weak="feuerwehr rauch geloscht loschen loscharbeiten"),
+        "Unfall": _cues("unfall unfalle verungluckt verungluckte kollidiert kollision geprallt prallte prallt "
+                        "uberschlagen uberschlug uberrollt entgleist absturz abgesturzt zusammenstoss",
+                        starts="unfall verungluck zusammenstoss zusammenprall auffahr",
+                        ends="unfall unfalle unfallen absturz",
+                        weak="autofahrer autofahrerin fahrbahn pkw lkw motorradfahrer radfahrer fussganger "
+                             "schwerverletzt verletzt leichtverletzt rettungswagen notarzt"),
+        "Unwetter": _cues("unwetter sturm sturme gewitter hagel hochwasser orkan starkregen glatteis tornado lawine "
+                          "erdbeben sturmflut schnee hitzewelle kaltfront",
+                          starts="uberschwemm uberflut unwetter sturmtief starkregen schnee",
+                          ends="unwetter hochwasser", weak="regen wetter wetterdienst dwd blitz"),
+        "Kriminalität": _cues("festgenommen festnahme verhaftet haftbefehl mord morde mordes ermordet morder totschlag "
+                              "erstochen erschossen erschlagen raub uberfall uberfallen einbruch eingebrochen einbrecher "
+                              "diebstahl dieb diebe gestohlen betrug betruger tater taterin tatverdachtige tatverdachtiger "
+                              "angeklagt anklage verurteilt haftstrafe korperverletzung vergewaltigt vergewaltigung "
+                              "missbrauch schlagerei randale randalierer ubergriffe ubergriff geiselnahme erpressung "
+                              "messerangriff messerstiche schusse straftat straftaten",
+                              starts="tatverdacht messerstich vergewaltig korperverletz strafverfahren ermittlungsverfahren",
+                              ends="mord diebstahl raub betrug straftaten delikte",
+                              weak="polizei polizeiprasidium staatsanwaltschaft ermittler ermittelt ermittlungen gericht "
+                                   "landgericht prozess angegriffen angriff attackiert messer waffe drogen opfer"),
+        # Corona alone does not make a story a health story: in 2020 every business and political story named it.
+        "Gesundheit": _cues("epidemie infiziert infektion infektionen infizierte impfstoff impfung quarantane krankenhaus "
+                            "krankheit erkrankt erkrankte intensivstation gesundheit gesundheitsamt",
+                            starts="impf infektion infiz erkrank krankenhaus gesundheits",
+                            ends="krankheit",
+                            weak="corona coronavirus covid pandemie virus klinik arzt arzte arztin patienten patient "
+                                 "medizin"),
+        "Politik": _cues("regierung koalition minister ministerin ministerium bundestag landtag parlament wahl wahlen "
+                         "partei kanzler kanzlerin bundeskanzler vizekanzler prasident senat abgeordnete abgeordneter "
+                         "cdu csu spd fdp afd grunen linke ovp spo fpo neos bundesrat nationalrat stadtrat "
+                         "gemeinderat burgermeister opposition fraktion bundesregierung landesregierung nato diplomaten "
+                         "innenminister bundesminister",
+                         starts="wahlkampf wahlergebnis wahlschlappe regierungs koalitions minister partei parlaments sanktion",
+                         ends="wahl minister ministerin regierung partei kanzler",
+                         weak="politik politiker gesetz demonstranten demonstration botschaft militar krieg eu",
+                         not_="auswahl"),
+        "Wirtschaft": _cues("aktie aktien borse konzern unternehmen umsatz gewinn inflation zinsen leitzins arbeitsmarkt "
+                            "arbeitslosigkeit arbeitslose insolvenz pleite dax export exporte wirtschaft handelsabkommen "
+                            "quartal bilanz investor investoren filiale aufsichtsrat vorstandsvorsitzender",
+                            starts="aktien borsen konzern umsatz wirtschafts insolvenz handels export kurs",
+                            ends="wirtschaft konzern unternehmen bank handel",
+                            weak="milliarden millionen euro firma firmen preise kunden verkauf kette"),
+        "Sport": _cues("fussball bundesliga liga trainer olympia olympische weltmeister weltmeisterschaft meisterschaft "
+                       "pokal turnier tennis handball eishockey dfb fifa uefa stadion torwart",
+                       starts="fussball bundesliga olympi weltmeister", ends="liga meisterschaft",
+                       weak="spiel spieler tor tore saison verein sieg niederlage"),
+        "Technik": _cues("internet software smartphone iphone ipad android app apps wlan computer digital digitalisierung "
+                         "mobilfunk roboter videospiel google apple microsoft facebook twitter",
+                         starts="digital software smartphone computer", ends="software",
+                         weak="online daten technik"),
+        "Kultur": _cues("film kino musik konzert theater museum ausstellung schauspieler schauspielerin sanger sangerin "
+                        "album festival tatort oper premiere regisseur kunst roman buch song songs",
+                        starts="kunst theater konzert musik kino song", ends="film festival theater museum",
+                        weak="serie star stars band tv", not_="kunststoff kunststoffe"),
+    },
+    "en": {
+        "Brand": _cues("fire fires blaze blazes wildfire wildfires flames burned burning arson explosion exploded",
+                       weak="firefighters smoke"),
+        "Unfall": _cues("accident accidents crash crashes crashed collision collided derailed derailment overturned",
+                        weak="injured driver"),
+        "Unwetter": _cues("storm storms flood floods flooding hurricane tornado blizzard earthquake quake avalanche "
+                          "heatwave typhoon cyclone snowstorm",
+                          weak="weather snow rain"),
+        "Kriminalität": _cues("arrest arrested murder murdered murders robbery theft burglary fraud stabbing stabbed "
+                              "shooting kidnapped kidnapping rape assault charged convicted sentenced prosecutor "
+                              "prosecutors suspect",
+                              weak="police court trial lawsuit"),
+        "Gesundheit": _cues("health virus vaccine vaccines cancer disease diseases outbreak ebola flu hiv obesity "
+                            "medical patients hospital fda cdc diabetes alzheimer autism",
+                            weak="study doctors drug drugs"),
+        "Politik": _cues("government minister parliament senate senator congress election elections vote sanctions "
+                         "diplomat diplomats diplomatic lawmakers mps president nato eu putin obama",
+                         weak="party military war"),
+        "Wirtschaft": _cues("stock stocks shares market markets investor investors earnings profit profits revenue bank "
+                            "economy economic trade ceo merger acquisition ipo fed currency currencies yuan forex fx "
+                            "sales dow nasdaq futures recall jobs employers hiring unemployment inflation taxes "
+                            "billion buys bid",
+                            weak="deal million price prices company"),
+        "Sport": _cues("league championship nba nfl mlb nhl tournament coach quarterback olympic olympics soccer "
+                       "football baseball basketball tennis playoff playoffs"),
+        "Technik": _cues("tech technology app apps smartphone smartphones iphone ipad ios android google apple microsoft "
+                         "software hackers xbox playstation gaming console wearables wearable gadget samsung windows "
+                         "sdk internet twitter facebook outage",
+                         weak="online game games phone"),
+        "Kultur": _cues("movie movies film films album song songs singer actor actress concert festival trailer "
+                        "episode series music celebrity hollywood oscar oscars grammy premiere rapper comedy "
+                        "performs performed tour",
+                        weak="star stars tv show video fans"),
+    },
+}
 
 
 def categorise(headlines: Iterable[str], texts: Iterable[str]) -> str:
-    """The category with the most cue words (a headline's count thrice), else "Sonstiges"."""
+    """The category with the most cue evidence (an incident first), else "Sonstiges"."""
+    headlines, texts = list(headlines), list(texts)
+    passages = [(TITLE_WEIGHT, words(headline)[:TITLE_WORDS]) for headline in headlines]
+    passages += [(1, words(headline)[TITLE_WORDS:]) for headline in headlines]
+    passages += [(1, words(text)) for text in texts]
+    language = guess_language([token for _, tokens in passages for token in tokens])
     scores: Counter[str] = Counter()
-    for weight, passages in ((TITLE_WEIGHT, headlines), (1, texts)):
-        for passage in passages:
-            for token in words(passage):
-                category = _category_of(fold(token))
-                if category:
-                    scores[category] += weight
-    if not scores:
+    for weight, tokens in passages:
+        for token in tokens:
+            cue = _cue(fold(token), language)
+            if cue:
+                scores[cue[0]] += weight * cue[1]
+    return _decide(scores)
+
+
+def _decide(scores: Counter[str]) -> str:
+    order = INCIDENTS + TOPICS
+    ranked = sorted(scores, key=lambda name: (-scores[name], order.index(name)))
+    if not ranked or scores[ranked[0]] < MIN_EVIDENCE:
         return OTHER
-    order = list(_CUES)
-    best = max(scores, key=lambda name: (scores[name], -order.index(name)))
-    return best if scores[best] >= MIN_EVIDENCE else OTHER
+    incidents = [name for name in ranked if name in INCIDENTS and scores[name] >= MIN_EVIDENCE]
+    if incidents and scores[incidents[0]] >= INCIDENT_SHARE * scores[ranked[0]]:
+        return incidents[0]
+    return ranked[0]
 
 
-def _category_of(token: str) -> str | None:
-    for category, (starts, ends) in _CUES.items():
-        if token.startswith(starts) or (len(token) > 6 and token.endswith(ends)):
-            return category
+@lru_cache(maxsize=100_000)
+def _cue(token: str, language: str) -> tuple[str, float] | None:
+    """(category, strength) of a folded token, or None."""
+    table = CUES.get(language, CUES["de"])
+    for category, cues in table.items():
+        if token in cues.words:
+            return category, 1.0
+    for category, cues in table.items():
+        if token in cues.weak:
+            return category, WEAK
+    for category, cues in table.items():
+        if token in cues.not_:
+            continue
+        if token.startswith(cues.starts) or (len(token) >= MIN_COMPOUND and token.endswith(cues.ends)):
+            return category, 1.0
     return None
