@@ -143,13 +143,14 @@ CUES: dict[str, dict[str, Cues]] = {
 }
 
 
-def categorise(headlines: Iterable[str], texts: Iterable[str]) -> str:
-    """The category with the most cue evidence (an incident first), else "Sonstiges"."""
+def categorise(headlines: Iterable[str], texts: Iterable[str], language: str | None = None) -> str:
+    """The category with the most cue evidence (an incident first), else "Sonstiges".
+    ``language`` ("de", "en") is guessed from the words when not given."""
     headlines, texts = list(headlines), list(texts)
     passages = [(TITLE_WEIGHT, words(headline)[:TITLE_WORDS]) for headline in headlines]
     passages += [(1, words(headline)[TITLE_WORDS:]) for headline in headlines]
     passages += [(1, words(text)) for text in texts]
-    language = guess_language([token for _, tokens in passages for token in tokens])
+    language = language or guess_language([token for _, tokens in passages for token in tokens])
     scores: Counter[str] = Counter()
     for weight, tokens in passages:
         for token in tokens:

@@ -48,7 +48,7 @@ COUNTRY_ALIASES = {"Großbritannien": "GB", "England": "GB", "Schottland": "GB",
                    "Great Britain": "GB", "Scotland": "GB", "Holland": "NL", "Amerika": "US", "America": "US",
                    "USA": "US", "US": "US", "U.S.": "US", "UK": "GB"}
 AGENCIES = r"dpa|afp|ap|apa|epd|kna|reuters|red|dts|sid|ots|sda|lnw"
-_PLACE_WORD = r"[A-ZÀ-Þ][\w'’.-]*(?: (?:[A-ZÀ-Þ][\w'’.-]*|am|an der|im|ob der|upon))*"
+_PLACE_WORD = r"[A-ZÀ-Þ][\w'’.-]*(?: (?:[A-ZÀ-Þ][\w'’.-]*|am|an der|im|ob der|upon)){0,3}"
 _PLACES = rf"(?P<places>{_PLACE_WORD}(?:\s*/\s*{_PLACE_WORD})*)"
 # At a text's start: "München/London – Text", "Bagdad/Washington (dpa) - Text", "TOKIO (dpa-AFX) Text",
 # "Köln / Göttingen. Text", "STEINFISCHBACH - (red). Text".
@@ -99,11 +99,21 @@ def dateline_of(text: str) -> str | None:
     match = _DATELINE.match(normalise(text)[:120])
     if match is None:
         return None
-    places = match.group("places").strip()
+    first, *others = match.group("places").split("/")
+    first = _known_tail(first.strip())      # "Bild-Infos Download Hamburg (ots)" → Hamburg
     # "Köln / Göttingen. Text" is a dateline, "Die Polizei meldet. Text" a sentence: only a known place ends in a period.
-    if match.group("period") and _key(places.split("/")[0]) not in _gazetteer():
+    if match.group("period") and _key(first) not in _gazetteer():
         return None
-    return places
+    return "/".join([first, *(other.strip() for other in others)])
+
+
+def _known_tail(name: str) -> str:
+    """The last words of a name that the gazetteer knows, else the name."""
+    words = name.split()
+    for start in range(1, len(words)):
+        if _key(" ".join(words[start:])) in _gazetteer() and _key(name) not in _gazetteer():
+            return " ".join(words[start:])
+    return name
 
 
 def _datelines_in(texts: Iterable[str]) -> Iterator[str]:
@@ -235,8 +245,8 @@ def _accepted(name: str, candidates: list[Place], in_place_context: bool, langua
         return None
     if len(name) <= 3 and not name.isupper():    # "USA", "UK", not "Can", "Usa"
         return None
-    if place.is_country:
-        return place
+    if place.is_country:    # "USA", "US-Botschaft" and "Vereinigte Staaten" are one place
+        return Place(place.country, place.country, place.population, is_country=True)
     if not in_place_context and _is_common_word(name, place, language):
         return None
     return Place(name.title() if name.isupper() else name, place.country, place.population, other_name=place.other_name)

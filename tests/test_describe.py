@@ -1,0 +1,109 @@
+"""A merged story's location (Ort) and category (Vorfall), on the real fixture pages and small examples."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dedupe.category import categorise
+from dedupe.location import dateline_of, locate
+from dedupe.merge import merged_story
+
+DATA = Path(__file__).parent / "data"
+FIXTURES = Path(__file__).parent / "fixtures" / "pages"
+
+
+def fixture_story(outlet: str, page: str) -> dict:
+    expected = json.loads((FIXTURES / outlet / f"{page}.expected.json").read_text(encoding="utf-8"))
+    member = {"id": 1, "url": expected["source_url"], "outlet": outlet, "title": expected["title"],
+              "teaser": expected.get("teaser"), "body": "\n\n".join(expected.get("paragraphs") or []) or None,
+              "published": None, "fetched_at": "2026-05-18T10:00:00+00:00", "dateline": None, "copy_of": None}
+    return merged_story([member])
+
+
+def semeval_story(url_end: str) -> dict:
+    rows = [json.loads(line) for line in (DATA / "semeval-de-labeled-sample.jsonl").read_text(encoding="utf-8").splitlines()]
+    (row,) = [row for row in rows if row["url"].endswith(url_end)]
+    return merged_story([{"id": 1, "teaser": None, "dateline": None, "copy_of": None, "fetched_at": row["published"], **row}])
+
+
+def test_a_dateline_written_at_home_about_abroad_gives_the_place_abroad():
+    story = fixture_story("rosenheim24", "Merkur_2023_04_28")     # "München/London – Kurz vor der Krönung …"
+    assert story["location"] == "London, Vereinigtes Königreich"
+    assert story["category"] == "Sonstiges"
+
+
+def test_a_common_german_noun_is_not_taken_for_a_town_abroad():
+    story = fixture_story("berliner_zeitung", "BerlinerZeitung_2026_05_18")   # "Kitas", "Berliner Imam"
+    assert story["location"] == "Berlin, Deutschland"
+
+
+def test_a_ship_name_is_not_taken_for_a_village_abroad():
+    story = fixture_story("t_online", "TOnline_2026_01_07")       # the tanker "Bella 1"
+    assert story["location"] in ("Vereinigte Staaten", "Russland")
+    assert story["category"] == "Politik"
+
+
+@pytest.mark.parametrize(("url_end", "location", "category"), [
+    ("1605060190", "Tokio, Japan", "Wirtschaft"),              # TOKIO (dpa-AFX) - Das Elektronik-Geschäft von Sony …
+    ("1483980843", "Essen, Deutschland", "Brand"),             # Essen: Einsatz wegen Randale endet mit Brand an Polizeiauto
+    ("1483961516", "Schwandorf, Deutschland", "Brand"),        # below the old gazetteer's size limit, named "Schwandorf in Bayern" there
+    ("1484791563", "Nordkorea", "Politik"),                    # no town: the country
+    ("1510754896", "Göttingen, Deutschland", "Kriminalität"),  # Mit Machete auf den Vater eingeschlagen
+])
+def test_real_german_articles_get_their_place_and_incident(url_end, location, category):
+    story = semeval_story(url_end)
+    assert (story["location"], story["category"]) == (location, category)
+
+
+@pytest.mark.parametrize(("headline", "lead", "expected"), [
+    ("Das Essen war kalt", "Nach dem Essen. Danach gingen alle heim.", None),
+    ("Großeinsatz in Essen", "", "Essen, Deutschland"),
+    ("Essen: Einsatz endet mit Brand", "", "Essen, Deutschland"),
+    ("Feier im Vereinsheim", "Die Mitglieder der KAB in Fuchsmühl feierten.", "Fuchsmühl, Deutschland"),
+    ("Unfall", "Bild-Infos Download Hamburg (ots) Zeit: 15.06.2020", "Hamburg, Deutschland"),
+])
+def test_a_town_whose_name_is_also_a_word_counts_only_where_used_as_a_place(headline, lead, expected):
+    assert locate([], [headline], [lead], "de") == expected
+
+
+def test_a_dateline_town_the_gazetteer_lacks_takes_the_country_of_the_places_named():
+    lead = "STEINFISCHBACH - (red). Am Neujahrsmorgen prallte eine Autofahrerin in Richtung Idstein gegen eine Mauer."
+    assert locate([dateline_of(lead)], ["Steinmauer durchbrochen"], [lead], "de") == "Steinfischbach, Deutschland"
+
+
+def test_datelines_of_several_places_from_home_take_the_first():
+    assert dateline_of("Köln / Göttingen. Aktionstag gegen Tierversuche") == "Köln/Göttingen"
+    assert locate(["Stuttgart/Berlin"], ["Vogelsterben"], ["NABU teilte in Berlin mit"], "de") == "Stuttgart, Deutschland"
+    assert dateline_of("Die Polizei meldet. Text") is None
+
+
+@pytest.mark.parametrize(("headline", "expected"), [
+    ("Light earthquake felt in Anchorage", "Anchorage, United States"),
+    ("Mark Carney faces lawmakers over FX", None),                         # a person, not Carney, Oklahoma
+    ("White House: $179B Fannie/Freddie profits expected", None),          # not Casablanca's translated name
+    ("Colorado collects $2M in recreational pot taxes", "United States"),  # a US state: the country
+])
+def test_english_headlines_name_places_in_english(headline, expected):
+    assert locate([], [headline], [""], "en") == expected
+
+
+@pytest.mark.parametrize(("headline", "lead", "expected"), [
+    ("Titanfall to Thunder Into Game Stores Monday Night", "", "Sonstiges"),   # no "fall", no fire
+    ("Yahoo CEO fired after earnings miss", "", "Wirtschaft"),
+    ("Küchenbrand in Landshut", "Die Feuerwehr löschte die Flammen.", "Brand"),
+    ("Verkehrsunfall auf der B15", "Ein Autofahrer wurde schwer verletzt.", "Unfall"),
+    ("Brandenburg beschließt Haushalt", "", "Sonstiges"),                      # not a fire
+    ("Festnahme nach Messerangriff", "Die Polizei ermittelt gegen den Tatverdächtigen.", "Kriminalität"),
+    ("Minister besucht Unfallstelle", "Der Innenminister sprach mit der Landesregierung über den Unfall.", "Unfall"),
+    ("Geselligkeit im Vordergrund", "Die Mitglieder haben das Jahr gemütlich ausklingen lassen.", "Sonstiges"),
+])
+def test_category_comes_from_whole_cue_words_incidents_first(headline, lead, expected):
+    assert categorise([headline], [lead]) == expected
+
+
+def test_english_cues_are_whole_words_of_the_given_language():
+    assert categorise(["Dick's Sporting Goods Q4 earnings top expectations"], [""], "en") == "Wirtschaft"
+    assert categorise(["Brand new iPhone shown"], [""], "en") == "Technik"
