@@ -107,3 +107,12 @@ def test_category_comes_from_whole_cue_words_incidents_first(headline, lead, exp
 def test_english_cues_are_whole_words_of_the_given_language():
     assert categorise(["Dick's Sporting Goods Q4 earnings top expectations"], [""], "en") == "Wirtschaft"
     assert categorise(["Brand new iPhone shown"], [""], "en") == "Technik"
+
+
+def test_merged_story_takes_a_small_towns_dateline_and_names_the_fire():
+    member = {"id": 1, "url": "https://www.rosenheim24.de/a.html", "outlet": "rosenheim24", "teaser": None,
+              "title": "Großbrand in Lagerhalle: Feuerwehr kämpft gegen Flammen", "published": None,
+              "body": "Kolbermoor – In der Nacht brach in einer Lagerhalle ein Feuer aus.",
+              "fetched_at": "2026-05-18T10:00:00+00:00", "dateline": None, "copy_of": None}
+    story = merged_story([member])
+    assert (story["location"], story["category"]) == ("Kolbermoor, Deutschland", "Brand")

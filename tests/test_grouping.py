@@ -161,19 +161,6 @@ def test_merged_story_attributes_every_paragraph_to_its_outlet(store, tmp_path):
     assert (story["source_count"], story["outlet_count"]) == (2, 2)
 
 
-def test_merged_story_takes_the_dateline_as_location_and_names_the_incident():
-    page = json.loads((FIXTURES / "rosenheim24" / "Merkur_2023_04_28.expected.json").read_text(encoding="utf-8"))
-    member = {"id": 1, "url": page["source_url"], "outlet": "rosenheim24", "title": page["title"],
-              "teaser": page["teaser"], "body": "\n\n".join(page["paragraphs"]), "published": "2023-04-28T18:16:04+02:00",
-              "fetched_at": "2023-04-28T20:00:00+00:00", "dateline": None, "copy_of": None}
-    story = merged_story([member])
-    assert story["location"] == "München, Deutschland"
-    assert story["category"] == "Sonstiges"
-    fire = {**member, "title": "Großbrand in Lagerhalle: Feuerwehr kämpft gegen Flammen", "teaser": None,
-            "body": "Kolbermoor – In der Nacht brach in einer Lagerhalle ein Feuer aus."}
-    assert merged_story([fire])["category"] == "Brand"
-
-
 def test_grouping_settings_come_from_the_config_grouping_table():
     config = parse_config({"grouping": {"threshold": 0.3, "window_hours": 48, "decay_hours": 6}})
     assert (config.grouping.threshold, config.grouping.window_hours, config.grouping.decay_hours) == (0.3, 48.0, 6.0)
