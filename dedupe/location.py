@@ -193,16 +193,27 @@ def _longest_name(text: str, tokens: list[re.Match[str]], start: int, language: 
     word = tokens[start].group(0)
     if not word[0].isupper():
         return _Name(1, word, [])
-    for length in range(min(MAX_NAME_WORDS, len(tokens) - start), 1, -1):
-        name = text[tokens[start].start(): tokens[start + length - 1].end()]
-        if "\n" not in name and _key(name) in gazetteer:
-            return _Name(length, name, gazetteer[_key(name)])
+    if _key(word) in _first_words_of_longer_names():
+        for length in range(min(MAX_NAME_WORDS, len(tokens) - start), 1, -1):
+            name = text[tokens[start].start(): tokens[start + length - 1].end()]
+            if "\n" not in name and _key(name) in gazetteer:
+                return _Name(length, name, gazetteer[_key(name)])
+    name = _word_name(word, language)
+    if name.derived and _STREET.match(text, tokens[start].end()):   # "Escher Straße" is in another town
+        return _Name(1, word, [])
+    return name
+
+
+@lru_cache(maxsize=100_000)
+def _word_name(word: str, language: str) -> _Name:
+    """The place one capitalised word names: itself, its head ("US-Botschaft") or its base form."""
+    gazetteer = _gazetteer()
     head = word.split("-")[0]
     for candidate in (word, head):
         if _key(candidate) in gazetteer:
             return _Name(1, candidate, gazetteer[_key(candidate)])
     base = _base_form(head, language)
-    if base is None or _STREET.match(text, tokens[start].end()):   # "Escher Straße" is in another town
+    if base is None:
         return _Name(1, word, [])
     return _Name(1, base, gazetteer[_key(base)], derived=not word.endswith("s"))
 
@@ -312,6 +323,12 @@ def _cities() -> Iterator[dict]:
     while match := key.match(text, position):
         city, position = decoder.raw_decode(text, match.end())
         yield city
+
+
+@lru_cache(maxsize=1)
+def _first_words_of_longer_names() -> frozenset[str]:
+    """"den" for "Den Haag", "u" for "U.S.": only words like these start a name of several words."""
+    return frozenset(key.split()[0] for key in _gazetteer() if " " in key)
 
 
 @lru_cache(maxsize=1)
