@@ -61,6 +61,7 @@ _INNER_DATELINE = re.compile(
     rf"(?:^|(?<=[\s.]))(?P<places>[A-ZÀ-Þ][\w'’-]*(?:/[A-ZÀ-Þ][\w'’-]*)*) \((?i:{AGENCIES})\b"
     r"|(?:^|(?<=\s))(?P<pair>[A-ZÀ-Þ][\w'’-]*(?:/[A-ZÀ-Þ][\w'’-]*)+) [–—-] (?=[A-ZÄÖÜ])"
 )
+_AGENCY_MARK = re.compile(rf"\((?i:{AGENCIES})\b")
 _STREET = re.compile(r"\s?(?:Straße|Str\.|Strasse|Weg|Platz|Allee|Ring|Damm|Chaussee|Landstraße|Tor)\b")
 _WORD = re.compile(r"[^\W\d_][\w'’]*(?:-[^\W\d_][\w'’]*)*")
 LEAD_DATELINE_REACH = 600       # characters of a lead searched for an agency dateline
@@ -85,7 +86,7 @@ def locate(datelines: Iterable[str], headlines: Iterable[str], leads: Iterable[s
     scores = _mention_scores([normalise(text) for text in headlines], [normalise(text) for text in leads], language)
     datelines = [*datelines, *_datelines_in(headlines + leads)]
     for dateline in datelines:
-        place = _dateline_place(dateline, scores, language)
+        place = _dateline_place(dateline, language)
         if place:
             return _label(place, scores, language)
     if not scores:
@@ -118,11 +119,12 @@ def _known_tail(name: str) -> str:
 
 def _datelines_in(texts: Iterable[str]) -> Iterator[str]:
     """Datelines at the start of a line, marked by an agency ("Hamburg (ots)") or naming two
-    places ("Stuttgart/Berlin - Der …") in a text's first lines."""
+    places ("Stuttgart/Berlin - Der …") in a text's first lines. A line such as "Trump – der
+    Präsident" is no dateline: an unknown place counts only with an agency's mark."""
     for text in texts:
         for line in text[:LEAD_DATELINE_REACH].splitlines():
             at_start = dateline_of(line)
-            if at_start:
+            if at_start and (_key(at_start.split("/")[0]) in _gazetteer() or _AGENCY_MARK.search(line[:120])):
                 yield at_start
         for match in _INNER_DATELINE.finditer(normalise(text[:LEAD_DATELINE_REACH])):
             places = match.group("places") or match.group("pair")
@@ -130,7 +132,7 @@ def _datelines_in(texts: Iterable[str]) -> Iterator[str]:
                 yield places
 
 
-def _dateline_place(dateline: str, scores: Counter[Place], language: str) -> Place | None:
+def _dateline_place(dateline: str, language: str) -> Place | None:
     """The dateline's place: the first one named ("Bagdad/Washington"), unless the first is at home
     and a later one abroad: "München/London" is written in Munich about London."""
     places = []

@@ -78,6 +78,7 @@ def test_datelines_of_several_places_from_home_take_the_first():
     assert dateline_of("Köln / Göttingen. Aktionstag gegen Tierversuche") == "Köln/Göttingen"
     assert locate(["Stuttgart/Berlin"], ["Vogelsterben"], ["NABU teilte in Berlin mit"], "de") == "Stuttgart, Deutschland"
     assert dateline_of("Die Polizei meldet. Text") is None
+    assert locate([], ["Trump – der Präsident in der Krise"], [""], "de") is None
 
 
 @pytest.mark.parametrize(("headline", "expected"), [
