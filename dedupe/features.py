@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from dedupe.text import clean_title, fold, guess_language, normalise, term, words
+from dedupe.text import clean_title, fold, guess_language, normalise, strip_boilerplate, term, words
 
 LEAD_CHARS = 1000   # the top of the body says what the event is; the rest adds noise and time
 COPY_CHARS = 600    # how much text two copies of an agency report must share
 TITLE_COUNT = 2     # a word in the headline counts as much as two in the text
 HEADLINE_WORDS = 25 # a "title" longer than this is headline and text run together (some feeds do that)
+TEXT_TERMS = 25     # an article with more weighted terms than this has text, not just a headline
+_WORD_END = re.compile(r"\w\b")
 
 
 @dataclass(frozen=True)
@@ -28,10 +31,29 @@ class ArticleFeatures:
     copy_key: str                # folded headline + lead, for recognising copies
     url: str = ""
 
+    @property
+    def has_text(self) -> bool:
+        """More than a headline: matched on broader evidence, at its own threshold."""
+        return len(self.vector) > TEXT_TERMS
+
     def blocking_terms(self, count: int, min_weight: float) -> list[str]:
         """The most distinctive terms, the keys under which candidate stories are looked up."""
         ranked = sorted(self.vector.items(), key=lambda item: (-item[1], item[0]))
         return [key for key, weight in ranked[:count] if weight >= min_weight]
+
+
+def _headline_and_run_on(title: str) -> tuple[str, str]:
+    """The headline, and the text some feeds run on after it in the "title" field: a title
+    longer than HEADLINE_WORDS is taken to be a headline of HEADLINE_WORDS // 2 words and text."""
+    ends = [match.end() for match in _WORD_END.finditer(title)]
+    if len(ends) <= HEADLINE_WORDS:
+        return title, ""
+    cut = ends[HEADLINE_WORDS // 2 - 1]
+    return title[:cut], title[cut:]
+
+
+def _text(raw: str) -> str:
+    return normalise(strip_boilerplate(raw))
 
 
 def parse_time(value: Any) -> float | None:
@@ -54,12 +76,12 @@ def event_time(article: Mapping[str, Any]) -> float:
 
 def article_features(article: Mapping[str, Any]) -> ArticleFeatures:
     """Features of an article row (title, teaser, body, outlet, published, fetched_at, id)."""
-    title = clean_title(article.get("title") or "", (article.get("outlet") or "",))
-    teaser = normalise(article.get("teaser") or "")
-    lead = normalise((article.get("body") or "")[:LEAD_CHARS])
-    title_words, text_words = words(title), words(f"{teaser} {lead}")
-    if len(title_words) > HEADLINE_WORDS:
-        title_words, text_words = title_words[:HEADLINE_WORDS // 2], title_words[HEADLINE_WORDS // 2:] + text_words
+    title, run_on = _headline_and_run_on(article.get("title") or "")
+    title = clean_title(title, (article.get("outlet") or "",))
+    teaser = " ".join(filter(None, (_text(run_on), _text(article.get("teaser") or ""))))
+    lead = _text((article.get("body") or "")[:LEAD_CHARS])
+    title_words = words(title)
+    text_words = words(f"{teaser} {lead}")
     language = guess_language(title_words + text_words)
     counts: Counter[str] = Counter()
     weights: dict[str, float] = {}

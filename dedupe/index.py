@@ -18,6 +18,9 @@ from dedupe.settings import GroupingSettings
 
 # Copies say nearly the same words, so their cosine is near 1: below this, no copy is looked for.
 COPY_MIN_SIMILARITY = 0.6
+# Two texts of some length share a rare word or two by chance (a town, a person, "Silvester"):
+# an article with text joins a story on what they share beyond their strongest shared terms.
+IGNORED_SHARED_TERMS = 2
 
 
 @dataclass
@@ -51,6 +54,13 @@ class Story:
         dot = sum(value * self.vector.get(key, 0.0) for key, value in features.vector.items())
         return dot / (features.norm * math.sqrt(self.norm_squared))
 
+    def broad_similarity(self, features: ArticleFeatures) -> float:
+        """The cosine without the IGNORED_SHARED_TERMS terms that add most to it."""
+        if not features.norm or self.norm_squared <= 0:
+            return 0.0
+        shared = sorted((value * self.vector[key] for key, value in features.vector.items() if key in self.vector), reverse=True)
+        return sum(shared[IGNORED_SHARED_TERMS:]) / (features.norm * math.sqrt(self.norm_squared))
+
     def original_of(self, features: ArticleFeatures, copy_threshold: float) -> int | None:
         """The member (not itself a copy) whose headline and lead the article repeats most, if any."""
         originals = sorted((m.features for m in self.members if m.copy_of is None), key=lambda f: (f.event_time, f.url))
@@ -81,10 +91,11 @@ class StoryIndex:
     def matches(self, features: ArticleFeatures) -> list[Match]:
         """Stories the article could belong to, best first (ties: the older story)."""
         found = []
+        threshold = self.settings.text_threshold if features.has_text else self.settings.threshold
         for story in self.candidates(features):
             similarity = story.similarity(features)
             freshness = self.freshness(story, features.event_time)
-            score = similarity * freshness
+            score = (story.broad_similarity(features) if features.has_text else similarity) * freshness
             copy_of = None
             if similarity >= COPY_MIN_SIMILARITY:
                 copy_of = story.original_of(features, self.settings.copy_threshold)
@@ -92,7 +103,7 @@ class StoryIndex:
                     # A copy counts as a perfect match, but time still tells: a story does not
                     # grow for weeks through the same text published again and again.
                     score = max(score, freshness)
-            if score >= self.settings.threshold:
+            if score >= threshold:
                 found.append(Match(story.story_id, score, copy_of))
         return sorted(found, key=lambda match: (-match.score, match.story_id))
 

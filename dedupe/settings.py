@@ -8,11 +8,12 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class GroupingSettings:
-    threshold: float = 0.15           # similarity (cosine of weighted terms) at which an article joins a story
+    threshold: float = 0.15           # similarity (cosine of weighted terms) at which a headline joins a story
+    text_threshold: float = 0.05      # the same for an article with text, its two strongest shared terms left out
     copy_threshold: float = 0.95      # headline+lead likeness (rapidfuzz ratio / 100) at which it is a copy
     merge_threshold: float = 0.15     # two stories one article matches are merged at this story likeness
     window_hours: float = 72.0        # only stories seen within this window are candidates
     decay_hours: float = 3.0          # after this long without news a story needs twice the similarity
-    blocking_terms: int = 8           # distinctive terms per article used to look up candidates
+    blocking_terms: int = 30          # distinctive terms per article used to look up candidates
     blocking_min_weight: float = 1.0  # terms lighter than this never open a candidate
     max_candidates: int = 50          # stories scored per article, those sharing most first

@@ -23,6 +23,7 @@ MAX_WEIGHT = 5.0
 NUMBER_WEIGHT = 2.0        # a figure such as 425 or 3.5 names the event well …
 SMALL_NUMBER_WEIGHT = 0.5  # … one or two digits ("2 senators", "5 things") hardly
 YEAR_WEIGHT = 0.5
+SHORT_WORD_WEIGHT = 1.0    # "DP", "tz": initials and abbreviations, too ambiguous to name an event
 KEY_LENGTH = 8
 
 _QUOTES = str.maketrans({c: " " for c in "\"'„“”‚‘’«»‹›`´"})
@@ -31,6 +32,23 @@ _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’][^\W\d_]+)?")
 # Wire-service prefixes ("UPDATE 2-", "RPT-", "EXCLUSIVE-") and an outlet's name after the last bar.
 _WIRE_PREFIX = re.compile(r"^(?:[A-Z]{2,}(?: \d+)?-)+(?=\S)")
 _OUTLET_SUFFIX = re.compile(r"\s+[|–—-]\s+[^|–—-]{2,40}$")
+# Sentences a site puts on every page (consent banners, share buttons, "read more" links,
+# comment forms): they say nothing about the event, and two unrelated articles of one outlet
+# share them word for word.
+_BOILERPLATE = re.compile(
+    r"cookie|datenschutz|web-?site|webseite|newsletter|werbung|lesen sie|mehr zum thema|mehr aus |"
+    r"vollst[aä]ndigen artikel|jetzt teilen|weiterleiten|tweeten|kommentar-?profil|netiquette|pflichtfeld|"
+    r"anmeld|registrier|abonn|javascript|browser|einwillig|akzeptier|ihre zustimmung|ihrer (?:pers[oö]nlichen )?daten|"
+    r"privacy|subscribe|sign up|read more|advertisement|all rights reserved|click here",
+    re.IGNORECASE,
+)
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+|\s*\n\s*")
+# Picture and page credits name photographers and outlets, not the event:
+# "Foto: Frank Rumpenhorst/dpa", "© Fränkische Nachrichten, Mittwoch, 18.03.2020".
+_CREDIT = re.compile(r"(?:\b(?:Fotos?|Bild|Bildquelle|Quelle|Symbolbild|Archivbild|Archivfoto)\s*:|©)(?:\s*[\w.,@-]+(?:\s*/\s*[\w.-]+)*){1,4}")
+# Agency and page furniture words that every article of an outlet may carry.
+_FURNITURE = frozenset({"dpa", "afx", "afp", "apa", "sda", "epd", "kna", "lnw", "dts", "reuters", "ap",
+                        "anzeige", "anzeigeanzeige", "teilen", "foto", "fotos"})
 _SUFFIXES = {
     "de": ("innen", "ungen", "ern", "en", "er", "es", "em", "e", "n", "s"),
     "en": ("ies", "es", "s", "ing", "ed"),
@@ -59,6 +77,12 @@ def clean_title(title: str, outlet_names: tuple[str, ...] = ()) -> str:
 def _looks_like_outlet(segment: str, outlet_names: tuple[str, ...]) -> bool:
     folded = fold(segment)
     return any(fold(name) in folded or folded.strip(" |-–—") in fold(name) for name in outlet_names if name)
+
+
+def strip_boilerplate(text: str) -> str:
+    """The text without credits and without sentences that belong to the page, not the article."""
+    text = _CREDIT.sub(" ", text)
+    return " ".join(part for part in _SENTENCE_BREAK.split(text) if part and not _BOILERPLATE.search(part))
 
 
 def fold(text: str) -> str:
@@ -109,7 +133,11 @@ def term(token: str, language: str) -> tuple[str, float]:
             return "#" + digits, SMALL_NUMBER_WEIGHT
         is_year = len(digits) == 4 and digits[:2] in ("19", "20")
         return "#" + digits, YEAR_WEIGHT if is_year else NUMBER_WEIGHT
+    if token in _FURNITURE:
+        return token, 0.0
     weight = max(0.0, min(MAX_WEIGHT, COMMON_ZIPF - zipf_frequency(token, language)))
+    if len(token) <= 2:
+        weight = min(weight, SHORT_WORD_WEIGHT)
     return _stem(fold(token), language), weight
 
 
