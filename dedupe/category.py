@@ -22,6 +22,7 @@ from dedupe.text import fold, guess_language, words
 OTHER = "Sonstiges"
 TITLE_WEIGHT = 3
 TITLE_WORDS = 25          # some sources put the body into the title: words after these count as lead
+LANGUAGE_WORDS = 200      # enough words to tell German from English
 WEAK = 0.5
 MIN_EVIDENCE = 2.0        # one headline cue, or two lead cues
 INCIDENT_SHARE = 0.5      # an incident wins with at least this share of the best topic's score
@@ -147,17 +148,32 @@ def categorise(headlines: Iterable[str], texts: Iterable[str], language: str | N
     """The category with the most cue evidence (an incident first), else "Sonstiges".
     ``language`` ("de", "en") is guessed from the words when not given."""
     headlines, texts = list(headlines), list(texts)
-    passages = [(TITLE_WEIGHT, words(headline)[:TITLE_WORDS]) for headline in headlines]
-    passages += [(1, words(headline)[TITLE_WORDS:]) for headline in headlines]
-    passages += [(1, words(text)) for text in texts]
-    language = language or guess_language([token for _, tokens in passages for token in tokens])
+    language = language or guess_language([token for text in headlines + texts for token in _tokens(text)][:LANGUAGE_WORDS])
     scores: Counter[str] = Counter()
-    for weight, tokens in passages:
-        for token in tokens:
-            cue = _cue(fold(token), language)
-            if cue:
-                scores[cue[0]] += weight * cue[1]
+    for headline in headlines:
+        for category, score in _cue_scores(headline, language, TITLE_WORDS):
+            scores[category] += score
+    for text in texts:
+        for category, score in _cue_scores(text, language, 0):
+            scores[category] += score
     return _decide(scores)
+
+
+@lru_cache(maxsize=50_000)
+def _tokens(text: str) -> tuple[str, ...]:
+    return tuple(fold(token) for token in words(text))
+
+
+@lru_cache(maxsize=50_000)
+def _cue_scores(text: str, language: str, title_words: int) -> tuple[tuple[str, float], ...]:
+    """Cue evidence per category in one text whose first ``title_words`` words are a headline's
+    (cached: a story's texts are read again at every refresh)."""
+    scores: Counter[str] = Counter()
+    for position, token in enumerate(_tokens(text)):
+        cue = _cue(token, language)
+        if cue:
+            scores[cue[0]] += cue[1] * (TITLE_WEIGHT if position < title_words else 1)
+    return tuple(scores.items())
 
 
 def _decide(scores: Counter[str]) -> str:
