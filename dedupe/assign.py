@@ -94,15 +94,17 @@ class Grouper:
         sql.place_article(self.conn, features.article_id, story_id, copy_of)
         self.index.add(story_id, features, copy_of)
         for other in matches[1:]:
-            story_id = self._merge_if_alike(story_id, other.story_id)
+            story_id = self._merge_if_alike(story_id, other.story_id, features.has_text)
         self.dirty.add(story_id)
         return story_id
 
-    def _merge_if_alike(self, story_id: int, other_id: int) -> int:
-        """An article that matches two stories may show they are one: merge them into the older."""
+    def _merge_if_alike(self, story_id: int, other_id: int, has_text: bool) -> int:
+        """An article that matches two stories may show they are one: merge them into the older.
+        An article with text asks of the two stories what it was asked: broad evidence."""
         if other_id not in self.index.stories or other_id == story_id:
             return story_id
-        if self.index.story_similarity(story_id, other_id) < self.settings.merge_threshold:
+        threshold = self.settings.text_merge_threshold if has_text else self.settings.merge_threshold
+        if self.index.story_similarity(story_id, other_id, broad=has_text) < threshold:
             return story_id
         keep, gone = min(story_id, other_id), max(story_id, other_id)
         sql.merge_stories(self.conn, keep, gone)

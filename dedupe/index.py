@@ -107,15 +107,16 @@ class StoryIndex:
                 found.append(Match(story.story_id, score, copy_of))
         return sorted(found, key=lambda match: (-match.score, match.story_id))
 
-    def story_similarity(self, first_id: int, second_id: int) -> float:
-        """Cosine of two stories' vectors, lowered by the silence between them."""
+    def story_similarity(self, first_id: int, second_id: int, broad: bool = False) -> float:
+        """Cosine of two stories' vectors (``broad``: without the IGNORED_SHARED_TERMS terms that
+        add most to it), lowered by the silence between them."""
         first, second = self.stories[first_id], self.stories[second_id]
         if len(first.vector) > len(second.vector):
             first, second = second, first
         if first.norm_squared <= 0 or second.norm_squared <= 0:
             return 0.0
-        dot = sum(value * second.vector.get(key, 0.0) for key, value in first.vector.items())
-        cosine = dot / math.sqrt(first.norm_squared * second.norm_squared)
+        shared = sorted((value * second.vector[key] for key, value in first.vector.items() if key in second.vector), reverse=True)
+        cosine = sum(shared[IGNORED_SHARED_TERMS:] if broad else shared) / math.sqrt(first.norm_squared * second.norm_squared)
         gap = max(0.0, second.first_time - first.last_time, first.first_time - second.last_time)
         return cosine * self._decay(gap)
 

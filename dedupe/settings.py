@@ -11,9 +11,10 @@ class GroupingSettings:
     threshold: float = 0.15           # similarity (cosine of weighted terms) at which a headline joins a story
     text_threshold: float = 0.05      # the same for an article with text, its two strongest shared terms left out
     copy_threshold: float = 0.95      # headline+lead likeness (rapidfuzz ratio / 100) at which it is a copy
-    merge_threshold: float = 0.15     # two stories one article matches are merged at this story likeness
+    merge_threshold: float = 0.12     # two stories one article matches are merged at this story likeness
+    text_merge_threshold: float = 0.1 # the same when that article has text (two strongest shared terms left out)
     window_hours: float = 72.0        # only stories seen within this window are candidates
     decay_hours: float = 3.0          # after this long without news a story needs twice the similarity
     blocking_terms: int = 30          # distinctive terms per article used to look up candidates
-    blocking_min_weight: float = 1.0  # terms lighter than this never open a candidate
+    blocking_min_weight: float = 0.5  # terms lighter than this never open a candidate
     max_candidates: int = 50          # stories scored per article, those sharing most first
