@@ -15,7 +15,7 @@ from typing import Any
 
 from db import stories as sql
 from db.store import count_rows, transaction
-from dedupe.features import article_features, event_time
+from dedupe.features import ArticleFeatures, article_features, event_time
 from dedupe.index import StoryIndex
 from dedupe.merge import merged_story
 from dedupe.settings import GroupingSettings
@@ -94,17 +94,18 @@ class Grouper:
         sql.place_article(self.conn, features.article_id, story_id, copy_of)
         self.index.add(story_id, features, copy_of)
         for other in matches[1:]:
-            story_id = self._merge_if_alike(story_id, other.story_id, features.has_text)
+            story_id = self._merge_if_alike(story_id, other.story_id, features)
         self.dirty.add(story_id)
         return story_id
 
-    def _merge_if_alike(self, story_id: int, other_id: int, has_text: bool) -> int:
+    def _merge_if_alike(self, story_id: int, other_id: int, features: ArticleFeatures) -> int:
         """An article that matches two stories may show they are one: merge them into the older.
-        An article with text asks of the two stories what it was asked: broad evidence."""
+        Between texts, the stories are asked what the article was asked: broad evidence."""
         if other_id not in self.index.stories or other_id == story_id:
             return story_id
-        threshold = self.settings.text_merge_threshold if has_text else self.settings.merge_threshold
-        if self.index.story_similarity(story_id, other_id, broad=has_text) < threshold:
+        texts = self.index.compares_texts(features, story_id, other_id)
+        threshold = self.settings.text_merge_threshold if texts else self.settings.merge_threshold
+        if self.index.story_similarity(story_id, other_id, broad=texts) < threshold:
             return story_id
         keep, gone = min(story_id, other_id), max(story_id, other_id)
         sql.merge_stories(self.conn, keep, gone)

@@ -37,6 +37,7 @@ class Story:
     members: list[Member] = field(default_factory=list)
     first_time: float = math.inf
     last_time: float = -math.inf
+    texts: int = 0   # members with text, not just a headline
 
     def add(self, features: ArticleFeatures, copy_of: int | None) -> None:
         for key, value in features.vector.items():
@@ -44,6 +45,7 @@ class Story:
             self.vector[key] = old + value
             self.norm_squared += (old + value) ** 2 - old * old
         self.members.append(Member(features, copy_of))
+        self.texts += features.has_text
         self.first_time = min(self.first_time, features.event_time)
         self.last_time = max(self.last_time, features.event_time)
 
@@ -91,11 +93,12 @@ class StoryIndex:
     def matches(self, features: ArticleFeatures) -> list[Match]:
         """Stories the article could belong to, best first (ties: the older story)."""
         found = []
-        threshold = self.settings.text_threshold if features.has_text else self.settings.threshold
         for story in self.candidates(features):
             similarity = story.similarity(features)
             freshness = self.freshness(story, features.event_time)
-            score = (story.broad_similarity(features) if features.has_text else similarity) * freshness
+            texts = self.compares_texts(features, story.story_id)
+            threshold = self.settings.text_threshold if texts else self.settings.threshold
+            score = (story.broad_similarity(features) if texts else similarity) * freshness
             copy_of = None
             if similarity >= COPY_MIN_SIMILARITY:
                 copy_of = story.original_of(features, self.settings.copy_threshold)
@@ -106,6 +109,10 @@ class StoryIndex:
             if score >= threshold:
                 found.append(Match(story.story_id, score, copy_of))
         return sorted(found, key=lambda match: (-match.score, match.story_id))
+
+    def compares_texts(self, features: ArticleFeatures, *story_ids: int) -> bool:
+        """Whether the article and these stories have text, so broad evidence is asked for."""
+        return features.has_text and all(self.stories[story_id].texts for story_id in story_ids)
 
     def story_similarity(self, first_id: int, second_id: int, broad: bool = False) -> float:
         """Cosine of two stories' vectors (``broad``: without the IGNORED_SHARED_TERMS terms that
@@ -128,6 +135,7 @@ class StoryIndex:
             keep.vector[key] = old + value
             keep.norm_squared += (old + value) ** 2 - old * old
         keep.members.extend(gone.members)
+        keep.texts += gone.texts
         keep.first_time = min(keep.first_time, gone.first_time)
         keep.last_time = max(keep.last_time, gone.last_time)
         for key in self.terms_of.pop(gone_id, ()):

@@ -63,6 +63,25 @@ def test_two_events_on_one_day_in_the_same_town_stay_apart(store, tmp_path):
     assert stories[WATTENSCHEID[0]] != stories[WATTENSCHEID[1]]
 
 
+# What a site wraps every article in (written for this test): a consent banner, a picture credit,
+# share buttons, a "read more" link.
+PAGE_FURNITURE = (
+    "Wir verwenden Cookies und ähnliche Technologien, um Inhalte und Werbung zu personalisieren und die "
+    "Zugriffe auf unsere Website zu analysieren. Mit einem Klick auf „Akzeptieren“ stimmen Sie der "
+    "Verarbeitung Ihrer Daten durch uns und unsere Partner zu. Ihre Einwilligung können Sie jederzeit in "
+    "den Datenschutz-Einstellungen widerrufen.\nFoto: Wiebke Quastenberg/dpa\nJetzt teilen:\n"
+)
+
+
+def test_two_events_from_one_site_sharing_its_consent_banner_stay_apart(store, tmp_path):
+    sample = lines("semeval-de-labeled-sample.jsonl")
+    police, child = (dict(sample[index]) for index in (5, 12))   # Erster Mai / Junge überrollt
+    for row in (police, child):
+        row["body"] = PAGE_FURNITURE + row["body"] + "\nLesen Sie auch: Die wichtigsten Nachrichten des Tages"
+    stories = imported(store, tmp_path, [police, child])
+    assert stories[police["url"]] != stories[child["url"]]
+
+
 def test_english_headlines_of_three_stories_form_three_main_groups(store, tmp_path):
     rows = lines("uci-news-sample.jsonl")
     stories = imported(store, tmp_path, rows)
