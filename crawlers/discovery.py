@@ -6,14 +6,15 @@ off; a document that declares entities is refused outright (billion-laughs bombs
 
 from __future__ import annotations
 
-import email.utils
 import gzip
 import io
 import zlib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 
 from lxml import etree
+
+from crawlers.extract import iso_datetime
 
 _PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True
@@ -112,15 +113,6 @@ def _entry_date(entry: etree._Element) -> str | None:
 
 
 def parse_datetime(value: str | None) -> datetime | None:
-    """ISO 8601 or RFC 822 (as in RSS and HTTP headers) → aware datetime; None if unreadable."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            parsed = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    """A feed's or the store's date (any form ``iso_datetime`` reads) → aware datetime; None if unreadable."""
+    iso = iso_datetime(value)
+    return datetime.fromisoformat(iso) if iso else None

@@ -16,7 +16,7 @@ from twisted.internet.task import deferLater
 from crawlers.discovery import parse_datetime
 from crawlers.extensions import count, now_iso
 from db.schema import connect
-from db.store import article_validators, feed_validators, known_article_urls, save_feed_validators, transaction
+from db.store import feed_validators, save_feed_validators, stored_article_check, transaction
 
 logger = logging.getLogger(__name__)
 FEED, ARTICLE = "feed", "article"
@@ -62,7 +62,6 @@ class IncrementalFetchMiddleware:
         self.started = 0
         self.limit_reached = False
         self.conn: sqlite3.Connection | None = None
-        self.known: dict[str, str] = {}
         self.feed_validators: dict[str, tuple[str | None, str | None]] = {}
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -73,7 +72,6 @@ class IncrementalFetchMiddleware:
 
     def spider_opened(self, spider: Spider) -> None:
         self.conn = connect(self.crawler.settings.get("NEWSAGG_DB"))
-        self.known = known_article_urls(self.conn, spider.outlet.name)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         # Validators are kept only after a complete crawl: one that was interrupted, hit
@@ -95,9 +93,9 @@ class IncrementalFetchMiddleware:
         return None
 
     def _admit_article(self, request: Request) -> None:
-        fetched_at = self.known.get(request.url)
+        stored = stored_article_check(self.conn, request.url)
         changed_at = parse_datetime(request.meta.get("newsagg_lastmod"))
-        if fetched_at and (changed_at is None or changed_at <= parse_datetime(fetched_at)):
+        if stored and (changed_at is None or changed_at <= parse_datetime(stored[0])):
             count(self.crawler, "unchanged")
             raise SkippedUnchanged(request.url)
         if self.max_articles and self.started >= self.max_articles:
@@ -105,8 +103,8 @@ class IncrementalFetchMiddleware:
             raise ArticleLimitReached(request.url)
         self.started += 1
         request.meta["newsagg_admitted"] = True
-        if fetched_at:
-            self._add_validators(request, *article_validators(self.conn, request.url))
+        if stored:
+            self._add_validators(request, *stored[1:])
 
     @staticmethod
     def _add_validators(request: Request, etag: str | None, last_modified: str | None) -> None:

@@ -169,7 +169,13 @@ CREATE INDEX articles_section ON articles(section);
 CREATE INDEX crawl_runs_started ON crawl_runs(started_at);
 """
 
-MIGRATIONS: list[str] = [_V1_CORE, _V2_SEARCH, _V3_DAEMON_SCHEDULE, _V4_BROWSING_INDEXES]
+# When an article was last found unchanged: a recrawl records that it looked, without
+# rewriting the article, so the same announced change is not fetched again and again.
+_V5_CHECKED_AT = """
+ALTER TABLE articles ADD COLUMN checked_at TEXT;
+"""
+
+MIGRATIONS: list[str] = [_V1_CORE, _V2_SEARCH, _V3_DAEMON_SCHEDULE, _V4_BROWSING_INDEXES, _V5_CHECKED_AT]
 
 
 def connect(path: str) -> sqlite3.Connection:

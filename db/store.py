@@ -31,10 +31,13 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn
+        conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        # Also after a failed COMMIT (disk full, I/O error): never leave the connection inside a
+        # transaction that later writes would silently join.
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
 
 
 # --- outlets -------------------------------------------------------------------------
@@ -79,24 +82,24 @@ def upsert_article(conn: sqlite3.Connection, article: Mapping[str, Any]) -> tupl
         )
         return int(cursor.lastrowid), "new"
     if existing["content_hash"] == article["content_hash"]:
+        conn.execute(
+            "UPDATE articles SET checked_at = ?, etag = ?, last_modified = ? WHERE id = ?",
+            (article["fetched_at"], article.get("etag"), article.get("last_modified"), existing["id"]),
+        )
         return int(existing["id"]), "unchanged"
     assignments = ", ".join(f"{field} = ?" for field in ARTICLE_FIELDS)
     conn.execute(f"UPDATE articles SET {assignments} WHERE id = ?", [*_row_values(article), existing["id"]])
     return int(existing["id"]), "updated"
 
 
-def known_article_urls(conn: sqlite3.Connection, outlet: str) -> dict[str, str]:
-    """Every stored URL of an outlet (fetched and canonical) → when it was last fetched."""
-    known: dict[str, str] = {}
-    for row in conn.execute("SELECT url, canonical_url, fetched_at FROM articles WHERE outlet = ?", (outlet,)):
-        known[row["url"]] = row["fetched_at"]
-        known[row["canonical_url"]] = row["fetched_at"]
-    return known
-
-
-def article_validators(conn: sqlite3.Connection, url: str) -> tuple[str | None, str | None]:
-    row = conn.execute("SELECT etag, last_modified FROM articles WHERE url = ?", (url,)).fetchone()
-    return (row["etag"], row["last_modified"]) if row else (None, None)
+def stored_article_check(conn: sqlite3.Connection, url: str) -> tuple[str, str | None, str | None] | None:
+    """For a stored URL (fetched or canonical): (last fetched or checked, etag, last_modified)."""
+    row = conn.execute(
+        "SELECT max(fetched_at, coalesce(checked_at, fetched_at)) AS checked, etag, last_modified "
+        "FROM articles WHERE url = ? OR canonical_url = ? LIMIT 1",
+        (url, url),
+    ).fetchone()
+    return (row["checked"], row["etag"], row["last_modified"]) if row else None
 
 
 def count_rows(conn: sqlite3.Connection, table: Literal["articles", "stories", "outlets"]) -> int:

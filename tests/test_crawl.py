@@ -10,7 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -252,3 +252,39 @@ def test_a_page_that_failed_is_fetched_again_by_the_next_crawl(crawl) -> None:
         server.set_page(page.path, page.html)
         second = crawl(server)
     assert len(second.articles()) == 2
+
+
+def _make_feeds_look_new(server: OutletServer, tag: str) -> None:
+    for feed in server.outlet.feeds + server.outlet.sitemaps:
+        server.routes[re.sub(r"^https?://[^/]+", "", feed)].headers["ETag"] = f'"{tag}"'
+
+
+def test_an_announced_change_to_an_unchanged_page_is_checked_once(crawl) -> None:
+    with OutletServer("rosenheim24") as server:
+        crawl(server)
+        time.sleep(1.5)  # stored times have whole seconds
+        server.changed = datetime.now(timezone.utc).replace(microsecond=0)  # the feeds announce a change
+        server.reset_routes()
+        second = crawl(server)
+        assert second.run("rosenheim24")["unchanged"] == 2
+        _make_feeds_look_new(server, "same-entries-new-etag")
+        server.requests.clear()
+        crawl(server)
+    assert server.article_paths_requested() == []
+
+
+def test_an_article_reached_through_a_redirect_is_not_fetched_again(crawl) -> None:
+    from local_outlets import Reply, made_up_feed
+
+    with OutletServer("rosenheim24") as server:
+        page = server.pages[0]
+        old_path = "/made-up/old-address-12345678.html"
+        server.routes[old_path] = Reply(status=301, headers={"Location": f"{server.base_url}{page.path}"})
+        listing = made_up_feed("rss", server.base_url, [old_path], server.changed)
+        for feed in server.outlet.feeds + server.outlet.sitemaps:
+            server.routes[re.sub(r"^https?://[^/]+", "", feed)] = Reply(body=listing)
+        first = crawl(server)
+        assert [article["url"] for article in first.articles()] == [f"{server.base_url}{old_path}"]
+        server.requests.clear()
+        crawl(server)
+    assert [path for _, path, _ in server.requests if path in (old_path, page.path)] == []

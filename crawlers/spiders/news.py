@@ -90,7 +90,8 @@ class NewsSpider(scrapy.Spider):
             return
         yield {
             **article,
-            "url": response.url,
+            # The URL as announced, before redirects: the next crawl finds it stored under that name.
+            "url": response.meta.get("redirect_urls", [response.url])[0],
             "outlet": self.name,
             "etag": _header(response, "ETag"),
             "last_modified": _header(response, "Last-Modified"),
