@@ -42,6 +42,16 @@ def counters(crawler: Crawler) -> dict[str, int]:
     return {name: int(crawler.stats.get_value(f"newsagg/{name}", 0)) for name in RUN_COUNTERS}
 
 
+def run_status(close_reason: str, numbers: dict[str, int], had_errors: bool, feeds_read: int) -> str:
+    """interrupted, failed (no feed readable, or articles found and none stored), partial or ok."""
+    if close_reason != "finished":
+        return "interrupted"
+    stored = numbers["new"] + numbers["updated"] + numbers["unchanged"]
+    if had_errors and stored == 0 and (feeds_read == 0 or numbers["discovered"] > 0):
+        return "failed"
+    return "partial" if had_errors else "ok"
+
+
 class CrawlRunRecorder:
     """Opens the outlet's `crawl_runs` row when the spider opens and closes it with the counts."""
 
@@ -68,13 +78,7 @@ class CrawlRunRecorder:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         numbers = counters(self.crawler)
         errors = self.crawler.stats.get_value("newsagg/errors") or []
-        stored = numbers["new"] + numbers["updated"] + numbers["unchanged"]
-        if reason == "shutdown":
-            status = "interrupted"
-        elif stored == 0 and errors:
-            status = "failed"
-        else:
-            status = "partial" if errors else "ok"
+        status = run_status(reason, numbers, bool(errors), self.crawler.stats.get_value("newsagg/feeds_read", 0))
         conn = connect(self.db_path)
         try:
             with transaction(conn):

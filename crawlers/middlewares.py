@@ -116,10 +116,10 @@ class IncrementalFetchMiddleware:
     def process_response(self, request: Request, response: Response) -> Response:
         kind = request.meta.get("newsagg_kind")
         if response.status == 304:
-            if kind == ARTICLE:
-                count(self.crawler, "unchanged")
+            count(self.crawler, "unchanged" if kind == ARTICLE else "feeds_read")
             raise SkippedUnchanged(f"{request.url}: not modified")
-        if kind == FEED and response.status == 200:
+        # A sitemap index is always read: its sitemaps change while it stays the same.
+        if kind == FEED and response.status == 200 and b"<sitemapindex" not in response.body[:4096]:
             etag, last_modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
             if etag or last_modified:
                 self.feed_validators[request.url] = (

@@ -75,17 +75,16 @@ class StorePipeline:
         name = self.crawler.spider.name
         try:
             article = clean_article(item)
-        except DropItem as reason:
-            record_error(self.crawler, f"{name}: dropped {reason}")
-            raise
-        try:
             with transaction(self.conn):
                 article_id, result = upsert_article(self.conn, article)
                 if result != "unchanged":
                     self.grouper.add(article_id)
-        except sqlite3.Error as error:
+        except DropItem as reason:
+            record_error(self.crawler, f"{name}: dropped {reason}")
+            raise
+        except Exception as error:  # the article is not stored; the crawl goes on with the next
             self.grouper.reset()  # its in-memory window may hold the rolled-back story
-            record_error(self.crawler, f"{name}: could not store {article['url']}: {error}")
+            record_error(self.crawler, f"{name}: could not store {item.get('url')}: {type(error).__name__}: {error}")
             raise DropItem(str(error)) from None
         count(self.crawler, result)
         return {**article, "id": article_id}

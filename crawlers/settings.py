@@ -49,6 +49,7 @@ EXTENSIONS = {
 }
 
 LOG_LEVEL = "INFO"
+DEFAULT_DROPITEM_LOG_LEVEL = "DEBUG"  # the pipeline already logged one line for it
 STATS_DUMP = False  # the run's counts go to crawl_runs and the progress lines instead
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 

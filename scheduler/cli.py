@@ -8,7 +8,7 @@ from crawlers.outlets import DECLARED
 from scheduler.crawl import format_summary, run_crawl_child
 from scheduler.daemon import daemon
 from scheduler.grouping_cli import import_command, regroup, stories
-from scheduler.options import config_option, db_option, load
+from scheduler.options import config_option, db_option, load, open_store
 from scheduler.serve import serve
 from scheduler.status import status
 
@@ -45,11 +45,17 @@ def crawl(db_path: str | None, config_file: str | None, outlets: tuple[str, ...]
     """
     config = load(config_file)
     chosen = list(outlets) or config.enabled_outlets
+    if not chosen:
+        raise click.ClickException("no outlet is enabled: enable one in the config or name it with --outlet")
     limit = config.max_articles if max_articles is None else max_articles
-    result = run_crawl_child(db_path or config.db, chosen, limit, config)
+    db = db_path or config.db
+    open_store(db).close()  # a store that cannot be opened is one line here, not a crawl that fails
+    result = run_crawl_child(db, chosen, limit, config)
     click.echo(format_summary(result.runs))
-    if result.failed_outlets:
-        raise click.ClickException(f"no article from: {', '.join(result.failed_outlets)}")
+    problems = [f"{status}: {', '.join(names)}" for status in ("failed", "interrupted")
+                if (names := result.outlets_with_status(status))]
+    if problems:
+        raise click.ClickException("; ".join(problems))
 
 
 cli.add_command(serve)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
 
-from crawlers.outlets import DECLARED
+from crawlers.outlets import DECLARED, resolve
 from dedupe.settings import GroupingSettings
 
 DEFAULT_CONFIG_NAME = "newsagg.toml"
@@ -79,6 +79,11 @@ def only_local_stand_ins(config: Config, environ: Mapping[str, str]) -> Config:
     moved = {name for name, outlet in DECLARED.items() if environ.get(outlet.base_url_variable)}
     if not moved:
         return config
+    for name in moved:
+        try:
+            resolve(name, environ)
+        except ValueError as error:
+            raise ConfigError(str(error)) from None
     outlets = {name: schedule if name in moved else dataclasses.replace(schedule, enabled=False)
                for name, schedule in config.outlets.items()}
     return dataclasses.replace(config, outlets=outlets)
@@ -116,6 +121,8 @@ def parse_config(raw: dict[str, Any], source: str = "<config>") -> Config:
     if level not in LOG_LEVELS:
         raise ConfigError(f"{source}: log.level must be one of {', '.join(LOG_LEVELS)}, not {level!r}")
     max_articles = _pop_typed(crawl, "max_articles", int, 0, "crawl", source)
+    if max_articles < 0:
+        raise ConfigError(f"{source}: crawl.max_articles must be 0 (no limit) or more")
     download_timeout = _pop_typed(crawl, "download_timeout", float, Config.download_timeout, "crawl", source)
     if download_timeout <= 0:
         raise ConfigError(f"{source}: crawl.download_timeout must be positive")

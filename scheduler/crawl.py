@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import signal
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from db.schema import connect
 from db.store import finish_run, runs_of, start_run, transaction
 from scheduler.config import Config
 
+logger = logging.getLogger(__name__)
 SUMMARY_COLUMNS = ("discovered", "fetched", "new", "updated", "unchanged", "failed")
 
 
@@ -30,9 +32,8 @@ class CrawlResult:
     returncode: int
     runs: list[dict[str, Any]]  # one crawl_runs row per outlet
 
-    @property
-    def failed_outlets(self) -> list[str]:
-        return [run["outlet"] for run in self.runs if run["status"] in ("failed", "interrupted")]
+    def outlets_with_status(self, status: str) -> list[str]:
+        return [run["outlet"] for run in self.runs if run["status"] == status]
 
 
 class CrawlChild:
@@ -47,7 +48,9 @@ class CrawlChild:
             "--download-timeout", str(config.download_timeout),
             "--grouping", json.dumps(dataclasses.asdict(config.grouping)), *self.outlets,
         ]
-        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL)
+        # A session of its own: Ctrl-C in a terminal reaches only us, and we pass on exactly one
+        # SIGINT (a second one makes Scrapy stop without closing its spiders and runs).
+        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, start_new_session=True)
 
     def stop(self) -> None:
         """Ask the crawl to finish gracefully (Scrapy closes its spiders on SIGINT)."""
@@ -82,12 +85,22 @@ class CrawlChild:
 
 
 def run_crawl_child(db: str, outlets: Sequence[str], max_articles: int, config: Config) -> CrawlResult:
+    """Crawl in a child and wait; Ctrl-C or SIGTERM stops it gracefully, a second Ctrl-C kills it."""
     child = CrawlChild(db, outlets, max_articles, config)
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        return child.wait()
-    except KeyboardInterrupt:
-        child.stop()
-        return child.wait()
+        try:
+            return child.wait()
+        except KeyboardInterrupt:
+            logger.warning("stopping the crawl: the pages in flight are finished (Ctrl-C again to kill it)")
+            child.stop()
+            try:
+                return child.wait()
+            except KeyboardInterrupt:
+                child.kill()
+                return child.wait()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def format_summary(runs: Sequence[dict[str, Any]]) -> str:

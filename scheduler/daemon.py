@@ -15,7 +15,6 @@ import logging
 import os
 import signal
 import sqlite3
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -332,24 +331,13 @@ class Daemon:
         with self.children_lock:
             return list(self.children.values())
 
-    def _terminal_interrupted_children(self) -> bool:
-        """Whether the stop was Ctrl-C in a terminal, which already sent SIGINT to the crawl
-        children in the same foreground process group (a second SIGINT would force Scrapy)."""
-        if not self.stop_signals or self.stop_signals[0] != signal.SIGINT:
-            return False
-        try:
-            return os.tcgetpgrp(sys.stdin.fileno()) == os.getpgrp()
-        except (OSError, ValueError):  # no terminal, or stdin closed
-            return False
-
     def stop(self) -> None:
         """No new runs; running crawls close gracefully, or are killed after stop_timeout_seconds."""
         with self.children_lock:
             self.stopping = True
         self.scheduler.pause()
-        if not self._terminal_interrupted_children():
-            for child in self._running_children():
-                child.stop()
+        for child in self._running_children():
+            child.stop()
         deadline = time.monotonic() + self.config.daemon.stop_timeout_seconds
         # A second stop signal means: do not wait.
         while self._running_children() and time.monotonic() < deadline and len(self.stop_signals) < 2:

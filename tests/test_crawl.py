@@ -6,6 +6,7 @@ import gzip
 import json
 import os
 import re
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -288,3 +289,71 @@ def test_an_article_reached_through_a_redirect_is_not_fetched_again(crawl) -> No
         server.requests.clear()
         crawl(server)
     assert [path for _, path, _ in server.requests if path in (old_path, page.path)] == []
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_stopping_newsagg_crawl_closes_the_crawl_and_keeps_its_counts(db_path: Path, stop_signal: int) -> None:
+    from local_outlets import Reply
+
+    with OutletServer("rosenheim24") as server:
+        slow = server.pages[0]
+        server.routes[slow.path] = Reply(body=slow.html, headers={"Content-Type": "text/html"}, delay=5)
+        env = {**os.environ, **outlet_env({"rosenheim24": server})}
+        parent = subprocess.Popen([sys.executable, "-m", "scheduler", "crawl", "--db", str(db_path)], env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while slow.path not in server.article_paths_requested() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1)  # the other page is stored meanwhile
+        parent.send_signal(stop_signal)
+        stdout, stderr = parent.communicate(timeout=60)
+    assert parent.returncode == 1
+    assert "interrupted: rosenheim24" in stderr
+    conn = sqlite3.connect(db_path)
+    status, new = conn.execute("SELECT status, new FROM crawl_runs").fetchone()
+    stored = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+    assert (status, new) == ("interrupted", stored) and stored >= 1
+    leftovers = subprocess.run(["pgrep", "-f", f"crawlers.run --db {db_path}"], capture_output=True, text=True)
+    assert leftovers.stdout == ""
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--db", "/nonexistent-dir/news.db"), "cannot open store /nonexistent-dir/news.db"),
+    (("--config", "made-up-all-off.toml"), "no outlet is enabled"),
+])
+def test_crawl_refuses_what_it_cannot_do_in_one_line(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
+    (tmp_path / "made-up-all-off.toml").write_text(
+        "".join(f"[outlets.{name}]\nenabled = false\n" for name in ("berliner_zeitung", "rosenheim24", "t_online")))
+    done = subprocess.run([sys.executable, "-m", "scheduler", "crawl", *args], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"Error: {message}") and done.stderr.count("\n") == 1
+
+
+def test_a_sitemap_index_is_read_again_even_when_it_has_not_changed(crawl) -> None:
+    from local_outlets import Reply, made_up_feed
+
+    with OutletServer("rosenheim24") as server:
+        empty_rss = made_up_feed("rss", server.base_url, [], server.changed)
+        for path in ("/rssfeed.rdf", "/rosenheim/rssfeed.rdf", "/bayern/rssfeed.rdf", "/news.xml"):
+            server.routes[path] = Reply(body=empty_rss, headers={"ETag": '"empty"'})
+        server.routes["/sitemap-index.xml"] = Reply(headers={"ETag": '"index"'}, body=(
+            '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f"<sitemap><loc>{server.base_url}/made-up-sitemap-1.xml</loc></sitemap></sitemapindex>").encode())
+        server.routes["/made-up-sitemap-1.xml"] = Reply(body=made_up_feed("newsmap", server.base_url, [server.pages[0].path], server.changed))
+        first = crawl(server)
+        assert len(first.articles()) == 1
+        server.routes["/made-up-sitemap-1.xml"] = Reply(body=made_up_feed("newsmap", server.base_url, [p.path for p in server.pages], server.changed))
+        second = crawl(server)
+    assert len(second.articles()) == 2
+
+
+def test_a_run_whose_feeds_answer_not_modified_is_not_failed_by_one_broken_sitemap(crawl) -> None:
+    from local_outlets import Reply
+
+    with OutletServer("rosenheim24") as server:
+        crawl(server)
+        server.routes["/news.xml"] = Reply(status=500)
+        outcome = crawl(server)
+    assert outcome.run("rosenheim24")["status"] == "partial"
+    assert outcome.returncode == 0

@@ -67,6 +67,7 @@ class NewsSpider(scrapy.Spider):
         except FeedError as error:
             record_error(self.crawler, f"{self.name}: feed {response.url}: {error}")
             return
+        count(self.crawler, "feeds_read")
         for sitemap in found.sitemaps:
             if (url := self.outlet.rebase(sitemap, self.declared)) is not None:
                 yield self._feed_request(url)
