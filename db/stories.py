@@ -47,6 +47,23 @@ def grouped_articles_between(conn: sqlite3.Connection, start: str, end: str) -> 
     return [dict(row) for row in rows]
 
 
+def grouped_articles_after(conn: sqlite3.Connection, article_id: int) -> list[dict[str, Any]]:
+    """Articles with a larger id than ``article_id`` that are in a story, oldest first."""
+    rows = conn.execute(
+        f"SELECT {GROUPING_COLUMNS} FROM articles WHERE id > ? AND story_id IS NOT NULL ORDER BY id", (article_id,)
+    )
+    return [dict(row) for row in rows]
+
+
+def newest_article_id(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT coalesce(max(id), 0) FROM articles").fetchone()[0]
+
+
+def data_version(conn: sqlite3.Connection) -> int:
+    """Changes whenever another connection has committed to the store since this one last looked."""
+    return conn.execute("PRAGMA data_version").fetchone()[0]
+
+
 def grouping_order(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     """Id, url and dates of every article, for sorting them into grouping order."""
     rows = conn.execute("SELECT id, url, canonical_url, published, fetched_at FROM articles")

@@ -39,6 +39,10 @@ class Grouper:
         self.index = StoryIndex(settings)
         self.loaded: tuple[float, float] | None = None
         self.dirty: set[int] = set()
+        # What of the store the window reflects, so that articles other connections grouped
+        # meanwhile (the daemon's other crawls, a second newsagg) are indexed before we match.
+        self.store_version: int | None = None
+        self.newest_known_id = 0
 
     def add(self, article_id: int) -> int:
         """Place one stored article and bring its merged story up to date; return the story id."""
@@ -46,9 +50,11 @@ class Grouper:
 
     def add_many(self, article_ids: Sequence[int]) -> dict[int, int]:
         """Place stored articles in grouping order, then rewrite the merged stories they touched."""
+        self._catch_up_with_other_writers()
         rows = sorted(sql.articles_by_id(self.conn, article_ids), key=grouping_key)
         placed = {row["id"]: self._place(row) for row in rows}
         self.refresh()
+        self.newest_known_id = sql.newest_article_id(self.conn)
         # A later merge may have moved an earlier article to another story.
         return {article_id: self._story_of(article_id, story_id) for article_id, story_id in placed.items()}
 
@@ -67,6 +73,16 @@ class Grouper:
         self.index = StoryIndex(self.settings)
         self.loaded = None
         self.dirty.clear()
+
+    def _catch_up_with_other_writers(self) -> None:
+        version = sql.data_version(self.conn)
+        if self.loaded is not None and version != self.store_version:
+            low, high = self.loaded
+            for row in sql.grouped_articles_after(self.conn, self.newest_known_id):
+                if row["story_id"] in self.index.stories or low <= event_time(row) <= high:
+                    self.index.add(int(row["story_id"]), article_features(row), row["copy_of"])
+            self.newest_known_id = sql.newest_article_id(self.conn)
+        self.store_version = version
 
     def _story_of(self, article_id: int, story_id: int) -> int:
         if story_id in self.index.stories:
@@ -137,6 +153,7 @@ class Grouper:
             self.loaded = (moment - 2 * reach, self.loaded[1])
 
     def _load(self, start: float, end: float) -> None:
+        self.newest_known_id = sql.newest_article_id(self.conn)
         rows = sql.grouped_articles_between(self.conn, _iso(start, -TEXT_DATE_SLACK), _iso(end, TEXT_DATE_SLACK))
         already_whole = set(self.index.stories)  # stories are always loaded or built whole
         for row in rows:

@@ -18,7 +18,6 @@ from dedupe.settings import GroupingSettings
 from scheduler.config import parse_config
 
 DATA = Path(__file__).parent / "data"
-FIXTURES = Path(__file__).parent / "fixtures" / "pages"
 SEMEVAL = "https://semeval2022-task8.invalid/"
 SURFERS = (SEMEVAL + "1604904073", SEMEVAL + "1604593351")          # one event, two outlets
 WATTENSCHEID = (SEMEVAL + "1525121781", SEMEVAL + "1501397961")     # two events, same town and day
@@ -167,6 +166,24 @@ def test_grouper_recovers_when_the_transaction_that_opened_a_story_rolled_back(s
         article_id, _ = upsert_article(store, second)
         story_id = grouper.add(article_id)
     assert store.execute("SELECT story_id FROM articles WHERE id = ?", (article_id,)).fetchone()[0] == story_id
+
+
+def test_articles_grouped_by_another_connection_meanwhile_are_matched(store, tmp_path):
+    """Two crawls at once (the daemon's outlets): each sees what the other grouped after it loaded."""
+    other = connect(str(tmp_path / "news.db"))
+    first, second = (parse_line(json.dumps(row), "2026-05-18T10:00:00+00:00")
+                     for row in lines("semeval-de-pairs-sample.jsonl")[:2])
+    made_up_unrelated = parse_line(json.dumps({"url": "https://made-up.invalid/weather", "title": "Wetter: Sonniges Wochenende erwartet",
+                                               "published": first["published"]}), "2026-05-18T10:00:00+00:00")
+    mine, theirs = Grouper(store, GroupingSettings()), Grouper(other, GroupingSettings())
+    with transaction(other):
+        theirs.add(upsert_article(other, made_up_unrelated)[0])  # their window is loaded now
+    with transaction(store):
+        first_story = mine.add(upsert_article(store, first)[0])
+    with transaction(other):
+        second_story = theirs.add(upsert_article(other, second)[0])
+    other.close()
+    assert second_story == first_story
 
 
 def test_merged_story_attributes_every_paragraph_to_its_outlet(store, tmp_path):
