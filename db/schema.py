@@ -9,6 +9,7 @@ never edit one that has shipped.
 from __future__ import annotations
 
 import sqlite3
+from urllib.parse import quote
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -191,6 +192,24 @@ def connect(path: str) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
     migrate(conn)
+    return conn
+
+
+def connect_readonly(path: str) -> sqlite3.Connection:
+    """Open an existing store for reading only; it must be at this newsagg's schema version.
+
+    Readers (`newsagg status`, `newsagg stories`) never migrate a store under a running daemon.
+    """
+    conn = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    version, expected = schema_version(conn), len(MIGRATIONS)
+    if version != expected:
+        conn.close()
+        if version > expected:
+            raise RuntimeError(f"store schema version {version} is newer than this newsagg ({expected}); upgrade newsagg")
+        raise RuntimeError(f"store schema version {version} is older than this newsagg ({expected}); "
+                           "a command that writes (newsagg crawl, import, daemon) migrates it")
     return conn
 
 

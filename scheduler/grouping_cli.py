@@ -97,7 +97,7 @@ def stories(db_path: str | None, config_file: str | None, since: str | None, lim
         newsagg stories --since 2026-05-18 --limit 5
     """
     config = load(config_file)
-    conn = open_store(db_path or config.db)
+    conn = open_store(db_path or config.db, readonly=True)
     found = newest_stories(conn, since, limit)
     sources = sources_of(conn, [story["id"] for story in found])
     for story in found:

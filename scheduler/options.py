@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
-from db.schema import connect
+from db.schema import connect, connect_readonly
 from scheduler.config import Config, ConfigError, load_config
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -46,8 +46,9 @@ def setup_logging(level: str) -> None:
     )
 
 
-def open_store(db_path: str) -> sqlite3.Connection:
+def open_store(db_path: str, readonly: bool = False) -> sqlite3.Connection:
+    """The store, created or migrated as needed; ``readonly`` opens an existing one as it is."""
     try:
-        return connect(db_path)
+        return connect_readonly(db_path) if readonly else connect(db_path)
     except (sqlite3.Error, RuntimeError) as error:
         raise click.ClickException(f"cannot open store {db_path}: {error}") from None

@@ -33,7 +33,7 @@ def gather_status(db: str) -> dict[str, Any]:
     """Everything `newsagg status` shows, as one JSON-ready dict."""
     holder = running_daemon(db)
     day_ago = iso(utc_now() - timedelta(hours=24))
-    conn = open_store(db)
+    conn = open_store(db, readonly=True)
     try:
         runs = last_runs(conn)
         # A schedule left behind by a killed daemon means nothing once no daemon holds the lock.

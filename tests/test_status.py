@@ -134,3 +134,24 @@ def test_status_on_a_missing_store_fails_without_creating_it(db_path: Path) -> N
     assert code != 0
     assert "no store" in output
     assert not db_path.exists()
+
+
+def test_readers_do_not_migrate_an_older_store(tmp_path):
+    import sqlite3
+    import subprocess
+    import sys
+
+    from db.schema import MIGRATIONS
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    with_one_migration_less = MIGRATIONS[:-1]
+    for number, script in enumerate(with_one_migration_less, start=1):
+        conn.executescript(script)
+        conn.execute(f"PRAGMA user_version = {number}")
+    conn.close()
+    for command in ("status", "stories"):
+        done = subprocess.run([sys.executable, "-m", "scheduler", command, "--db", str(path)],
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 1 and "is older than this newsagg" in done.stderr
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) - 1
