@@ -25,6 +25,7 @@ import lxml.html
 from lxml import etree
 
 from crawlers.templates import BERLINER_ZEITUNG_TEMPLATES, IPPEN_TEMPLATES, T_ONLINE_TEMPLATES, Template
+from dedupe.location import dateline_of
 
 __all__ = [
     "BERLINER_ZEITUNG_TEMPLATES",
@@ -59,16 +60,6 @@ _ARTICLE_TYPES = ("BlogPosting", "LiveBlogPosting")  # besides every type ending
 _OUTLET_NAME_MIN_INSIDE = 5  # shorter outlet names ("blz") count only as a whole author name
 _AUTHOR_SEPARATORS = re.compile(r"\s*(?:[,;/&|]|\bund\b|\band\b)\s*")
 _BYLINE_PREFIX = re.compile(r"^(?:von|by)\s*:?\s+", re.IGNORECASE)
-_NOT_PLACES = {
-    "Aber", "Also", "Auch", "Da", "Dann", "Das", "Dass", "Dem", "Den", "Denn", "Der", "Die", "Dies",
-    "Doch", "Ein", "Eine", "Er", "Es", "Heute", "Hier", "Ich", "Ja", "Jetzt", "Nein", "Nun", "Nur",
-    "Sie", "So", "Und", "Was", "Wer", "Wie", "Wir",
-}
-# "München/London – Kurz vor …", "Frankfurt am Main – …", "Berlin (dpa) – …", "Kiew (AFP/dpa) - …"
-_DATELINE = re.compile(
-    r"(?P<place>[A-ZÄÖÜ][\w.'’-]*(?:(?:/|\s)(?:[A-ZÄÖÜ][\w.'’-]*|am|an|im|in|bei|ob|der|de|a\.|d\.)){0,4})"
-    r"(?:\s*\([^()]{1,40}\))?\s+[–—-]\s+\S"
-)
 # A read-more line names itself and then links: "Lesen Sie auch: <a>…</a>", "Auch interessant » <a>…</a>".
 _READ_MORE = re.compile(
     r"(?:Lesen Sie (?:auch|mehr|hier)|Auch interessant|Mehr zum Thema|Das könnte Sie auch interessieren"
@@ -419,7 +410,7 @@ class _Page:
             "language": self.language,
             "image": self.image,
             "canonical_url": self.canonical_url,
-            "dateline": _dateline(body[0]),
+            "dateline": dateline_of(body[0]),
         }
 
     def _reject_non_article(self) -> None:
@@ -699,11 +690,3 @@ def _is_outlet(squeezed_name: str, outlet_names: set[str]) -> bool:
         squeezed_name == outlet or (len(outlet) >= _OUTLET_NAME_MIN_INSIDE and outlet in squeezed_name)
         for outlet in outlet_names
     )
-
-
-def _dateline(first_paragraph: str) -> str | None:
-    """The place the text opens with: "München/London" from "München/London – Kurz vor …"."""
-    match = _DATELINE.match(first_paragraph)
-    if not match or match["place"] in _NOT_PLACES or len(match["place"]) > 50:
-        return None
-    return match["place"]

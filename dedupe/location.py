@@ -39,6 +39,7 @@ BIG_CITY = 1_000_000            # a name this big a city has is never taken for 
 # Tokyo ward of 330,000; "Essen" 5.3, "Halle" 4.8).
 EXPECTED_ZIPF_BELOW_LOG_POPULATION = {True: 1.0, False: 2.5}   # at home, abroad
 COMMON_WORD_MARGIN = 0.3
+FUNCTION_WORD_ZIPF = 5.8        # "sie", "das", "nun": words that open sentences, never datelines
 TITLE_WEIGHT = 3
 COUNTRY_SUPPORT = 0.5           # a mention of a town's country counts half for the town
 PLACE_WORDS = {"de": {"in", "im", "aus", "bei", "nach", "von", "nahe", "gen", "bis"},
@@ -103,6 +104,8 @@ def dateline_of(text: str) -> str | None:
         return None
     first, *others = match.group("places").split("/")
     first = _known_tail(first.strip())      # "Bild-Infos Download Hamburg (ots)" → Hamburg
+    if zipf_frequency(first.lower(), "de") >= FUNCTION_WORD_ZIPF and _key(first) not in _gazetteer():
+        return None                         # "Sie – die Bürgermeisterin – baut …"
     # "Köln / Göttingen. Text" is a dateline, "Die Polizei meldet. Text" a sentence: only a known place ends in a period.
     if match.group("period") and _key(first) not in _gazetteer():
         return None
