@@ -14,7 +14,7 @@ import sys
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from crawlers.settings import LOG_FORMAT
+from crawlers.settings import LOG_FORMAT, USER_AGENT
 from crawlers.spiders.news import SPIDERS
 
 
@@ -27,6 +27,11 @@ def project_settings(**overrides: object) -> Settings:
     return settings
 
 
+def user_agent(contact: str) -> str:
+    """The project's User-Agent with the operator's contact, as crawler etiquette asks."""
+    return USER_AGENT.replace(")", f"; +{contact})")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m crawlers.run")
     parser.add_argument("--db", required=True)
@@ -35,12 +40,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--grouping", default="{}", help="GroupingSettings fields as JSON")
     parser.add_argument("--log-level", default="INFO")
     parser.add_argument("--download-timeout", type=float, default=20.0)
+    parser.add_argument("--contact", default="", help="URL or e-mail address for the User-Agent")
     parser.add_argument("outlets", nargs="+", choices=sorted(SPIDERS))
     args = parser.parse_args(argv)
     process = CrawlerProcess(project_settings(
         NEWSAGG_DB=args.db, NEWSAGG_RUN_ID=args.run_id, NEWSAGG_MAX_ARTICLES=args.max_articles,
         NEWSAGG_GROUPING=json.loads(args.grouping), DOWNLOAD_TIMEOUT=args.download_timeout,
         LOG_ENABLED=False,  # our own handler below, so that Scrapy's start-up report stays out
+        **({"USER_AGENT": user_agent(args.contact)} if args.contact else {}),
     ))
     logging.basicConfig(level=args.log_level, stream=sys.stderr, format=LOG_FORMAT, force=True)
     # Scrapy's INFO lines are noise next to our progress lines; its warnings still show.

@@ -9,7 +9,7 @@ SPIDER_MODULES = ["crawlers.spiders"]
 NEWSPIDER_MODULE = "crawlers.spiders"
 
 # Honest, identifiable, polite.
-USER_AGENT = "newsagg/0.1 (news aggregation crawler; +https://github.com/newsagg/newsagg)"
+USER_AGENT = "newsagg/0.1 (news aggregation crawler)"  # `crawl.contact` in the config adds a way to reach you
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 2

@@ -44,6 +44,7 @@ class Config:
     log_level: str = "INFO"
     max_articles: int = 0  # per outlet and crawl; 0 = no limit
     download_timeout: float = 20.0  # seconds per request
+    contact: str = ""  # URL or e-mail address the User-Agent names, so that outlets can reach you
     outlets: dict[str, OutletSchedule] = field(
         default_factory=lambda: {name: OutletSchedule() for name in DECLARED}
     )
@@ -124,6 +125,7 @@ def parse_config(raw: dict[str, Any], source: str = "<config>") -> Config:
     if max_articles < 0:
         raise ConfigError(f"{source}: crawl.max_articles must be 0 (no limit) or more")
     download_timeout = _pop_typed(crawl, "download_timeout", float, Config.download_timeout, "crawl", source)
+    contact = _pop_typed(crawl, "contact", str, Config.contact, "crawl", source)
     if download_timeout <= 0:
         raise ConfigError(f"{source}: crawl.download_timeout must be positive")
     for leftover, section in ((store, "store"), (log, "log"), (crawl, "crawl")):
@@ -136,7 +138,7 @@ def parse_config(raw: dict[str, Any], source: str = "<config>") -> Config:
         outlets[name] = _dataclass_from(OutletSchedule, value, f"outlets.{name}", source)
         if outlets[name].interval_minutes <= 0:
             raise ConfigError(f"{source}: outlets.{name}.interval_minutes must be positive")
-    return Config(db=db, log_level=level, max_articles=max_articles, download_timeout=download_timeout, outlets=outlets,
+    return Config(db=db, log_level=level, max_articles=max_articles, download_timeout=download_timeout, contact=contact, outlets=outlets,
                   grouping=grouping, daemon=daemon, source=source)
 
 

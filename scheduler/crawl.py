@@ -45,7 +45,7 @@ class CrawlChild:
         command = [
             sys.executable, "-m", "crawlers.run", "--db", db, "--run-id", self.run_id,
             "--max-articles", str(max_articles), "--log-level", config.log_level,
-            "--download-timeout", str(config.download_timeout),
+            "--download-timeout", str(config.download_timeout), "--contact", config.contact,
             "--grouping", json.dumps(dataclasses.asdict(config.grouping)), *self.outlets,
         ]
         # A session of its own: Ctrl-C in a terminal reaches only us, and we pass on exactly one

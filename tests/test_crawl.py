@@ -357,3 +357,10 @@ def test_a_run_whose_feeds_answer_not_modified_is_not_failed_by_one_broken_sitem
         outcome = crawl(server)
     assert outcome.run("rosenheim24")["status"] == "partial"
     assert outcome.returncode == 0
+
+
+def test_the_contact_from_the_config_is_in_the_user_agent(crawl) -> None:
+    with OutletServer("t_online") as server:
+        crawl(server, config='[crawl]\ncontact = "mailto:news@example.org"\n')
+    agents = {headers.get("User-Agent") for _, _, headers in server.requests}
+    assert agents == {"newsagg/0.1 (news aggregation crawler; +mailto:news@example.org)"}
