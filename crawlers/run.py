@@ -9,13 +9,19 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
+from typing import IO
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
+from crawlers.extensions import now_iso
+from crawlers.locks import acquire_outlet_lock
 from crawlers.settings import LOG_FORMAT, USER_AGENT
 from crawlers.spiders.news import SPIDERS
+from db.schema import connect
+from db.store import finish_run, start_run, transaction
 
 
 def project_settings(**overrides: object) -> Settings:
@@ -53,9 +59,27 @@ def main(argv: list[str] | None = None) -> None:
     # Scrapy's INFO lines are noise next to our progress lines; its warnings still show.
     for noisy in ("scrapy", "asyncio"):
         logging.getLogger(noisy).setLevel(max(logging.getLevelName(args.log_level), logging.WARNING))
-    for name in args.outlets:
+    held = {name: lock for name in args.outlets if (lock := hold_or_skip(args.db, args.run_id, name))}
+    for name in held:
         process.crawl(SPIDERS[name])
-    process.start()
+    if held:
+        process.start()
+
+
+def hold_or_skip(db: str, run_id: str, outlet: str) -> IO[str] | None:
+    """The outlet's crawl lock, or None after recording the run as skipped (another crawl has it)."""
+    lock = acquire_outlet_lock(db, outlet)
+    if lock is None:
+        message = f"{outlet}: skipped, another crawl of it on {db} is running"
+        logging.getLogger(__name__).warning(message)
+        conn = connect(db)
+        try:
+            with transaction(conn):
+                start_run(conn, run_id, outlet, os.getpid(), now_iso())
+                finish_run(conn, run_id, outlet, now_iso(), "skipped", {}, [message])
+        finally:
+            conn.close()
+    return lock
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from crawlers.locks import outlet_crawl_running
 from crawlers.outlets import DECLARED
 from db.runs import clear_schedule, publish_schedule
 from db.schema import connect
@@ -61,20 +62,6 @@ def pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def is_crawl_process(pid: int | None) -> bool:
-    """Whether ``pid`` is a live crawl child (a reused pid of another program does not count)."""
-    if not pid or not pid_alive(pid):
-        return False
-    if not Path("/proc/self/cmdline").exists():  # no procfs: trust the pid
-        return True
-    try:
-        return b"crawlers.run" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    except FileNotFoundError:
-        return False
-    except OSError:
-        return True
 
 
 # --- one daemon per store ------------------------------------------------------------
@@ -171,7 +158,7 @@ def settle_abandoned_runs(db: str) -> list[dict[str, Any]]:
     try:
         live, abandoned = [], []
         for run in running_runs(conn):
-            (live if is_crawl_process(run["pid"]) else abandoned).append(run)
+            (live if outlet_crawl_running(db, run["outlet"]) else abandoned).append(run)
         if abandoned:
             ended = iso(utc_now())
             with transaction(conn):

@@ -364,3 +364,24 @@ def test_the_contact_from_the_config_is_in_the_user_agent(crawl) -> None:
         crawl(server, config='[crawl]\ncontact = "mailto:news@example.org"\n')
     agents = {headers.get("User-Agent") for _, _, headers in server.requests}
     assert agents == {"newsagg/0.1 (news aggregation crawler; +mailto:news@example.org)"}
+
+
+def test_a_second_crawl_of_an_outlet_being_crawled_skips_it(db_path: Path, crawl) -> None:
+    from local_outlets import Reply
+
+    with OutletServer("rosenheim24") as server:
+        slow = server.pages[0]
+        server.routes[slow.path] = Reply(body=slow.html, headers={"Content-Type": "text/html"}, delay=4)
+        env = {**os.environ, **outlet_env({"rosenheim24": server})}
+        first = subprocess.Popen([sys.executable, "-m", "scheduler", "crawl", "--db", str(db_path)], env=env,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while slow.path not in server.article_paths_requested() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        second = crawl(server)
+        first.wait(timeout=60)
+    assert second.returncode == 0
+    assert re.search(r"rosenheim24\s+skipped", second.stdout)
+    assert server.article_paths_requested().count(slow.path) == 1
+    statuses = sorted(row["status"] for row in second.rows("SELECT status FROM crawl_runs"))
+    assert statuses == ["ok", "skipped"]

@@ -16,12 +16,13 @@ from pathlib import Path
 
 import pytest
 
+from crawlers.locks import outlet_crawl_running
 from crawlers.outlets import DECLARED
 from db.schema import MIGRATIONS, connect
 from db.store import start_run, transaction
 from local_outlets import OutletServer, Reply, fixture_pages, local_outlets, outlet_env
 from scheduler.daemon import (
-    DaemonAlreadyRunning, StoreLock, is_crawl_process, jitter_for, running_daemon, settle_abandoned_runs,
+    DaemonAlreadyRunning, StoreLock, jitter_for, running_daemon, settle_abandoned_runs,
 )
 from scheduler.status import gather_status
 
@@ -153,8 +154,8 @@ def start_daemon(tmp_path: Path, db_path: Path) -> Iterator[StartDaemon]:
             daemon.process.kill()
             daemon.process.wait(30)
     if started and daemon_owns_migrated_store(started[0], any_owner=True):  # crawls that outlived a killed daemon
-        for run in started[0].rows("SELECT pid FROM crawl_runs WHERE status = 'running'"):
-            if is_crawl_process(run["pid"]):
+        for run in started[0].rows("SELECT pid, outlet FROM crawl_runs WHERE status = 'running'"):
+            if outlet_crawl_running(str(started[0].db), run["outlet"]):
                 os.kill(run["pid"], signal.SIGKILL)
 
 
@@ -312,7 +313,7 @@ def test_kill_9_of_daemon_and_crawl_then_restart_records_the_run_and_carries_on(
         first.process.kill()  # the whole service at once, as a power cut or an OOM kill of the unit
         os.kill(crawl["pid"], signal.SIGKILL)
         first.wait_exit(30)
-        wait_until(lambda: not is_crawl_process(crawl["pid"]), "the crawl to be gone")
+        wait_until(lambda: not outlet_crawl_running(str(first.db), "rosenheim24"), "the crawl to be gone")
         assert first.running_crawl("rosenheim24")["id"] == crawl["id"]  # left behind as 'running'
         announce_new_version(server)
         second = start_daemon(servers, config)
@@ -366,8 +367,11 @@ def test_readers_are_never_locked_out_while_the_daemon_crawls(start_daemon: Star
 def test_settling_abandoned_runs_leaves_live_crawls_alone(db_path: Path) -> None:
     dead_pid = subprocess.Popen([sys.executable, "-c", "pass"])
     dead_pid.wait()
-    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "crawlers.run"])
+    holds_the_lock = ("import sys, time; from crawlers.locks import acquire_outlet_lock; "
+                      "lock = acquire_outlet_lock(sys.argv[1], 'rosenheim24'); time.sleep(60)")
+    live = subprocess.Popen([sys.executable, "-c", holds_the_lock, str(db_path)])
     try:
+        wait_until(lambda: outlet_crawl_running(str(db_path), "rosenheim24"), "the live crawl to hold its lock")
         conn = connect(str(db_path))
         with transaction(conn):
             start_run(conn, "run-dead", "t_online", dead_pid.pid, "2026-01-01T00:00:00+00:00")
