@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import time
 import uuid
 from datetime import datetime, timezone
-from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from twisted.internet import task
 
-from db.schema import connect
 from crawlers.outlets import register_outlets
-from db.store import RUN_COUNTERS, finish_run, start_run, transaction
+from db.schema import connect
+from db.store import RUN_COUNTERS, finish_run, save_run_counts, start_run, transaction
 
 logger = logging.getLogger(__name__)
 MAX_ERRORS_KEPT = 50
@@ -53,12 +53,18 @@ def run_status(close_reason: str, numbers: dict[str, int], had_errors: bool, fee
 
 
 class CrawlRunRecorder:
-    """Opens the outlet's `crawl_runs` row when the spider opens and closes it with the counts."""
+    """The outlet's `crawl_runs` row, kept current: opened with the spider, its counts saved and a
+    progress line logged every few seconds (so a killed crawl leaves its counts so far), closed
+    with the final counts and status."""
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
         self.db_path = crawler.settings.get("NEWSAGG_DB")
         self.run_id = crawler.settings.get("NEWSAGG_RUN_ID") or f"{now_iso()}-{uuid.uuid4().hex[:8]}"
+        self.interval = crawler.settings.getfloat("NEWSAGG_PROGRESS_INTERVAL")
+        self.started = time.monotonic()
+        self.conn: sqlite3.Connection | None = None
+        self.loop: task.LoopingCall | None = None
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -67,56 +73,37 @@ class CrawlRunRecorder:
         return cls(crawler)
 
     def spider_opened(self, spider: Spider) -> None:
-        conn = connect(self.db_path)
-        try:
-            register_outlets(conn, [spider.declared])
-            with transaction(conn):
-                start_run(conn, self.run_id, spider.name, os.getpid(), now_iso())
-        finally:
-            conn.close()
-
-    def spider_closed(self, spider: Spider, reason: str) -> None:
-        numbers = counters(self.crawler)
-        errors = self.crawler.stats.get_value("newsagg/errors") or []
-        status = run_status(reason, numbers, bool(errors), self.crawler.stats.get_value("newsagg/feeds_read", 0))
-        conn = connect(self.db_path)
-        try:
-            with transaction(conn):
-                finish_run(conn, self.run_id, spider.outlet.name, now_iso(), status, numbers, errors)
-        finally:
-            conn.close()
-
-
-class CrawlProgress:
-    """Every few seconds, one line per outlet on stderr: articles/s and the counts so far."""
-
-    def __init__(self, crawler: Crawler):
-        self.crawler = crawler
-        self.interval = crawler.settings.getfloat("NEWSAGG_PROGRESS_INTERVAL")
+        self.conn = connect(self.db_path)
+        register_outlets(self.conn, [spider.declared])
+        with transaction(self.conn):
+            start_run(self.conn, self.run_id, spider.name, os.getpid(), now_iso())
         self.started = time.monotonic()
-        self.loop: task.LoopingCall | None = None
-        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
-        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> CrawlProgress:
-        return cls(crawler)
-
-    def spider_opened(self, spider: Spider) -> None:
-        self.started = time.monotonic()
-        self.loop = task.LoopingCall(self.report, spider)
+        self.loop = task.LoopingCall(self.progress, spider)
         self.loop.start(self.interval, now=False)
+
+    def progress(self, spider: Spider) -> None:
+        numbers = counters(self.crawler)
+        self._log(spider.name, numbers)
+        with transaction(self.conn):
+            save_run_counts(self.conn, self.run_id, spider.name, numbers)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.loop and self.loop.running:
             self.loop.stop()
-        self.report(spider, final=True)
+        numbers = counters(self.crawler)
+        self._log(f"{spider.name} done", numbers)
+        errors = self.crawler.stats.get_value("newsagg/errors") or []
+        status = run_status(reason, numbers, bool(errors), self.crawler.stats.get_value("newsagg/feeds_read", 0))
+        try:
+            with transaction(self.conn):
+                finish_run(self.conn, self.run_id, spider.name, now_iso(), status, numbers, errors)
+        finally:
+            self.conn.close()
 
-    def report(self, spider: Spider, final: bool = False) -> None:
-        numbers: dict[str, Any] = counters(self.crawler)
+    def _log(self, what: str, numbers: dict[str, int]) -> None:
         rate = numbers["fetched"] / max(time.monotonic() - self.started, 1e-6)
         logger.info(
-            "%s%s: %d discovered, %d fetched (%.1f articles/s), %d new, %d updated, %d unchanged, %d failed",
-            spider.name, " done" if final else "", numbers["discovered"], numbers["fetched"], rate,
+            "%s: %d discovered, %d fetched (%.1f articles/s), %d new, %d updated, %d unchanged, %d failed",
+            what, numbers["discovered"], numbers["fetched"], rate,
             numbers["new"], numbers["updated"], numbers["unchanged"], numbers["failed"],
         )

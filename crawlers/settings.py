@@ -45,7 +45,6 @@ EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
     "scrapy.extensions.logstats.LogStats": None,
     "crawlers.extensions.CrawlRunRecorder": 100,
-    "crawlers.extensions.CrawlProgress": 110,
 }
 
 LOG_LEVEL = "INFO"
@@ -58,7 +57,7 @@ NEWSAGG_DB = "news.db"
 NEWSAGG_RUN_ID = None
 NEWSAGG_MAX_ARTICLES = 0           # per outlet; 0 = no limit
 NEWSAGG_GROUPING = {}              # GroupingSettings fields from the config file
-NEWSAGG_PROGRESS_INTERVAL = 5.0    # seconds between progress lines on stderr
+NEWSAGG_PROGRESS_INTERVAL = 5.0    # seconds between progress lines (stderr) and saved counts
 
 # An outlet moved onto a loopback base URL (tests, local mirrors) is fetched without delay.
 NEWSAGG_LOOPBACK_DELAY = 0.0

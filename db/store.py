@@ -134,6 +134,21 @@ def start_run(conn: sqlite3.Connection, run_id: str, outlet: str, pid: int, star
     )
 
 
+_SET_COUNTERS = ", ".join(f"{name} = ?" for name in RUN_COUNTERS)
+
+
+def _counter_values(counts: Mapping[str, int]) -> tuple[int, ...]:
+    return tuple(int(counts.get(name, 0)) for name in RUN_COUNTERS)
+
+
+def save_run_counts(conn: sqlite3.Connection, run_id: str, outlet: str, counts: Mapping[str, int]) -> None:
+    """The counts so far of a run still going."""
+    conn.execute(
+        f"UPDATE crawl_runs SET {_SET_COUNTERS} WHERE run_id = ? AND outlet = ? AND status = 'running'",
+        (*_counter_values(counts), run_id, outlet),
+    )
+
+
 def finish_run(
     conn: sqlite3.Connection,
     run_id: str,
@@ -143,12 +158,11 @@ def finish_run(
     counts: Mapping[str, int],
     errors: Sequence[str],
 ) -> None:
-    assignments = ", ".join(f"{name} = ?" for name in RUN_COUNTERS)
     conn.execute(
-        f"UPDATE crawl_runs SET ended_at = ?, status = ?, errors = ?, {assignments} "
+        f"UPDATE crawl_runs SET ended_at = ?, status = ?, errors = ?, {_SET_COUNTERS} "
         "WHERE run_id = ? AND outlet = ?",
         (ended_at, status, json.dumps(list(errors), ensure_ascii=False),
-         *(int(counts.get(name, 0)) for name in RUN_COUNTERS), run_id, outlet),
+         *_counter_values(counts), run_id, outlet),
     )
 
 

@@ -385,3 +385,33 @@ def test_a_second_crawl_of_an_outlet_being_crawled_skips_it(db_path: Path, crawl
     assert server.article_paths_requested().count(slow.path) == 1
     statuses = sorted(row["status"] for row in second.rows("SELECT status FROM crawl_runs"))
     assert statuses == ["ok", "skipped"]
+
+
+def test_a_killed_crawl_leaves_its_counts_so_far(db_path: Path) -> None:
+    from local_outlets import Reply
+
+    with OutletServer("rosenheim24") as server:
+        slow = server.pages[0]
+        server.routes[slow.path] = Reply(body=slow.html, headers={"Content-Type": "text/html"}, delay=30)
+        env = {**os.environ, **outlet_env({"rosenheim24": server})}
+        child = subprocess.Popen(["scrapy", "crawl", "rosenheim24", "-s", f"NEWSAGG_DB={db_path}",
+                                  "-s", "NEWSAGG_PROGRESS_INTERVAL=0.3"], cwd=REPO, env=env,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        def saved_counts() -> tuple | None:
+            if not db_path.exists():
+                return None
+            conn = sqlite3.connect(db_path)
+            try:
+                return conn.execute("SELECT status, fetched, new FROM crawl_runs").fetchone()
+            except sqlite3.OperationalError:  # not created yet
+                return None
+            finally:
+                conn.close()
+
+        deadline = time.monotonic() + 60
+        while saved_counts() != ("running", 1, 1) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        child.kill()
+        child.wait(timeout=30)
+    assert saved_counts() == ("running", 1, 1)  # what the daemon later records as interrupted
