@@ -110,13 +110,17 @@ def stories(db_path: str | None, config_file: str | None, since: str | None, lim
 def format_story(story: dict[str, Any], sources: list[dict[str, Any]]) -> str:
     facts = " · ".join(filter(None, [story["category"], story["location"], story["last_updated"]]))
     lines = [f"#{story['id']} {_short(story['title'])}",
-             f"   {facts} · {story['source_count']} sources, {story['outlet_count']} outlets"]
+             f"   {facts} · {_count(story['source_count'], 'source')}, {_count(story['outlet_count'], 'outlet')}"]
     if story["teaser"]:
         lines.append(f"   {_short(story['teaser'], 200)}")
     for source in sources:
         copy = " (copy)" if source["copy_of"] else ""
         lines.append(f"   - {source['outlet_title']}: {_short(source['title'])}{copy}\n     {source['url']}")
     return "\n".join(lines) + "\n"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _short(text: str, limit: int = 120) -> str:
