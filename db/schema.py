@@ -176,7 +176,14 @@ _V5_CHECKED_AT = """
 ALTER TABLE articles ADD COLUMN checked_at TEXT;
 """
 
-MIGRATIONS: list[str] = [_V1_CORE, _V2_SEARCH, _V3_DAEMON_SCHEDULE, _V4_BROWSING_INDEXES, _V5_CHECKED_AT]
+# The grouping window reads articles by their event time (db.stories.grouped_articles_between).
+_V6_EVENT_TIME_INDEX = """
+CREATE INDEX articles_event_time ON articles(coalesce(published, fetched_at));
+"""
+
+MIGRATIONS: list[str] = [
+    _V1_CORE, _V2_SEARCH, _V3_DAEMON_SCHEDULE, _V4_BROWSING_INDEXES, _V5_CHECKED_AT, _V6_EVENT_TIME_INDEX,
+]
 
 
 def connect(path: str) -> sqlite3.Connection:
