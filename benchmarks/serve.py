@@ -38,8 +38,8 @@ from typing import Any
 
 from db.canned import CANNED_QUERIES
 from db.schema import connect
-from crawlers.outlets import DECLARED
-from db.store import count_rows, finish_run, start_run, transaction, upsert_article, upsert_outlet
+from crawlers.outlets import DECLARED, register_outlets
+from db.store import count_rows, finish_run, start_run, transaction, upsert_article
 from db.stories import create_story, place_article, update_story
 
 HEADLINES = Path(__file__).resolve().parents[2] / "shared" / "data" / "uci-news" / "dev.jsonl"
@@ -114,8 +114,7 @@ def write_crawl_history(conn: Any, days: int) -> int:
     crawl_time = now - timedelta(days=days)
     runs = 0
     with transaction(conn):
-        for outlet in DECLARED.values():
-            upsert_outlet(conn, outlet.name, outlet.title, outlet.home_url, outlet.domains)
+        register_outlets(conn)
         while crawl_time < now:
             run_id = f"synthetic-{crawl_time:%Y%m%d%H%M}"
             for name in DECLARED:

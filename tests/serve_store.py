@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from crawlers.outlets import DECLARED
+from crawlers.outlets import register_outlets
 from db.schema import connect
-from db.store import finish_run, start_run, transaction, upsert_article, upsert_outlet
+from db.store import finish_run, start_run, transaction, upsert_article
 from db.stories import create_story, place_article, update_story
 
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
@@ -76,8 +76,7 @@ def build_store(db_path: Path) -> dict[str, int]:
     conn = connect(str(db_path))
     stories: dict[str, int] = {}
     with transaction(conn):
-        for outlet in DECLARED.values():
-            upsert_outlet(conn, outlet.name, outlet.title, outlet.home_url, outlet.domains)
+        register_outlets(conn)
         for article in sorted(real_articles(), key=lambda a: a["published"]):
             members = [article]
             if article["title"] == TANKER_TITLE:
