@@ -10,13 +10,15 @@
 
 ``--halves`` also scores two fixed halves of each data set separately (UCI split by story,
 SemEval by groups of articles linked through pairs), to see how much a figure moves on data
-of the same kind: the hidden checks use halves we have not seen.
+of the same kind: the hidden checks use halves we have not seen. ``--splits N`` scores both
+halves of N more random splits of the UCI stories (seeds 0 … N-1), the weakest half last.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import random
 import sys
 import tempfile
 from collections import defaultdict
@@ -97,15 +99,28 @@ def pair_groups(articles: list[dict], pairs: list[dict]) -> dict[str, str]:
     return {url: root(url) for url in parent}
 
 
-def uci_line(name: str, rows: list[dict], settings: GroupingSettings) -> str:
+def uci_line(name: str, rows: list[dict], settings: GroupingSettings) -> tuple[str, float]:
+    """The printed line of UCI figures, and the F1 alone."""
     precision, recall, f1 = bcubed({row["url"]: row["story"] for row in rows}, grouped(rows, settings))
-    return f"UCI English headlines{name} ({len(rows)}): B-cubed P {precision:.3f} R {recall:.3f} F1 {f1:.3f}"
+    return f"UCI English headlines{name} ({len(rows)}): B-cubed P {precision:.3f} R {recall:.3f} F1 {f1:.3f}", f1
 
 
 def semeval_line(name: str, articles: list[dict], pairs: list[dict], settings: GroupingSettings) -> str:
     precision, recall, f1, same, different = pair_scores(pairs, grouped(articles, settings))
     return (f"SemEval German clear pairs{name} ({same} same, {different} different): P {precision:.3f} R {recall:.3f}"
             f" F1 {f1:.3f}")
+
+
+def print_random_splits(uci: list[dict], count: int, settings: GroupingSettings) -> None:
+    stories = sorted({row["story"] for row in uci})
+    weakest = (1.0, "")
+    for seed in range(count):
+        picked = set(random.Random(seed).sample(stories, len(stories) // 2))
+        for side in (True, False):
+            line, f1 = uci_line(f", split {seed}{'ab'[not side]}", [row for row in uci if (row["story"] in picked) == side], settings)
+            print("  " + line)
+            weakest = min(weakest, (f1, line))
+    print(f"  weakest: {weakest[1]}")
 
 
 def labeled_sample() -> list[tuple[dict, dict]]:
@@ -145,11 +160,12 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=SHARED_DATA, help="folder with uci-news/ and semeval-de/")
     parser.add_argument("--verbose", action="store_true", help="list category/location misses")
     parser.add_argument("--halves", action="store_true", help="also score two fixed halves of each data set")
+    parser.add_argument("--splits", type=int, default=0, metavar="N", help="also score N random story-level halvings of UCI")
     args = parser.parse_args()
     settings = GroupingSettings()
 
     uci = read_jsonl(args.data / "uci-news" / "dev.jsonl")
-    print(uci_line("", uci, settings) + "   target F1 >= 0.85, P >= 0.90")
+    print(uci_line("", uci, settings)[0] + "   target F1 >= 0.85, P >= 0.90")
     semeval = read_jsonl(args.data / "semeval-de" / "dev-articles.jsonl")
     pairs = read_jsonl(args.data / "semeval-de" / "dev-pairs.jsonl")
     print(semeval_line("", semeval, pairs, settings) + "   target P >= 0.95, R >= 0.85")
@@ -157,9 +173,12 @@ def main() -> None:
         group = pair_groups(semeval, pairs)
         for half in (0, 1):
             name = f", half {'AB'[half]}"
-            print("  " + uci_line(name, [row for row in uci if half_of(row["story"]) == half], settings))
+            print("  " + uci_line(name, [row for row in uci if half_of(row["story"]) == half], settings)[0])
             print("  " + semeval_line(name, [a for a in semeval if half_of(group[a["url"]]) == half],
                                       [p for p in pairs if half_of(group[p["a"]]) == half], settings))
+
+    if args.splits:
+        print_random_splits(uci, args.splits, settings)
 
     distinct = [article for article, _ in labeled_sample()]
     stories = grouped(distinct, settings)

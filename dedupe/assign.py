@@ -116,12 +116,15 @@ class Grouper:
 
     def _merge_if_alike(self, story_id: int, other_id: int, features: ArticleFeatures) -> int:
         """An article that matches two stories may show they are one: merge them into the older.
-        Between texts, the stories are asked what the article was asked: broad evidence."""
+        Between texts, the stories are asked what the article was asked: broad evidence; between
+        headlines, several of them must agree on more than one word."""
         if other_id not in self.index.stories or other_id == story_id:
             return story_id
         texts = self.index.compares_texts(features, story_id, other_id)
         threshold = self.settings.text_merge_threshold if texts else self.settings.merge_threshold
         if self.index.story_similarity(story_id, other_id, broad=texts) < threshold:
+            return story_id
+        if not texts and not self.index.headlines_agree(story_id, other_id):
             return story_id
         keep, gone = min(story_id, other_id), max(story_id, other_id)
         sql.merge_stories(self.conn, keep, gone)

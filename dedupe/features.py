@@ -17,6 +17,7 @@ COPY_CHARS = 600    # how much text two copies of an agency report must share
 TITLE_COUNT = 2     # a word in the headline counts as much as two in the text
 HEADLINE_WORDS = 25 # a "title" longer than this is headline and text run together (some feeds do that)
 TEXT_TERMS = 25     # an article with more weighted terms than this has text, not just a headline
+PAIR_MIN_WEIGHT = 0.4  # lighter words ("new", "says") corroborate nothing, not even in a pair
 _WORD_END = re.compile(r"\w\b")
 
 
@@ -30,6 +31,7 @@ class ArticleFeatures:
     norm: float
     copy_key: str                # folded headline + lead, for recognising copies
     url: str = ""
+    pairs: frozenset[tuple[str, str]] = frozenset()  # headline term pairs (see headline_pairs)
 
     @property
     def has_text(self) -> bool:
@@ -101,4 +103,20 @@ def article_features(article: Mapping[str, Any]) -> ArticleFeatures:
         norm=math.sqrt(sum(value * value for value in vector.values())),
         copy_key=fold(f"{title} {teaser} {lead}")[:COPY_CHARS],
         url=article.get("url") or "",
+        pairs=headline_pairs(title_words, language),
     )
+
+
+def headline_pairs(title_words: list[str], language: str) -> frozenset[tuple[str, str]]:
+    """Every two informative headline terms that are not side by side. Two headlines sharing such
+    a pair say more than one shared word, and a name of two words ("Miley Cyrus", side by side)
+    is no pair: a festival or a singer alone does not make two reports one story."""
+    keyed = [term(token, language) for token in title_words]
+    found = set()
+    for position, (first, weight) in enumerate(keyed):
+        if weight < PAIR_MIN_WEIGHT:
+            continue
+        for second, other_weight in keyed[position + 2:]:
+            if other_weight >= PAIR_MIN_WEIGHT and first != second:
+                found.add((first, second) if first < second else (second, first))
+    return frozenset(found)

@@ -38,6 +38,7 @@ class Story:
     first_time: float = math.inf
     last_time: float = -math.inf
     texts: int = 0   # members with text, not just a headline
+    pairs: set[tuple[str, str]] = field(default_factory=set)   # every member's headline pairs
 
     def add(self, features: ArticleFeatures, copy_of: int | None) -> None:
         for key, value in features.vector.items():
@@ -45,6 +46,7 @@ class Story:
             self.vector[key] = old + value
             self.norm_squared += (old + value) ** 2 - old * old
         self.members.append(Member(features, copy_of))
+        self.pairs |= features.pairs
         self.texts += features.has_text
         self.first_time = min(self.first_time, features.event_time)
         self.last_time = max(self.last_time, features.event_time)
@@ -127,6 +129,18 @@ class StoryIndex:
         gap = max(0.0, second.first_time - first.last_time, first.first_time - second.last_time)
         return cosine * self._decay(gap)
 
+    def headlines_agree(self, first_id: int, second_id: int) -> bool:
+        """Whether enough headlines of the smaller story share a pair of terms with a headline of
+        the other (``merge_agreement``): two stories about one festival or one singer share its
+        name in every headline, two halves of one event more than that. A story of at most
+        ``merge_small_story`` articles is let through: it is most often one that missed its story
+        by a little, and one or two headlines have few pairs to show."""
+        smaller, larger = sorted((self.stories[first_id], self.stories[second_id]), key=lambda s: (len(s.members), s.story_id))
+        if len(smaller.members) <= self.settings.merge_small_story:
+            return True
+        agreeing = sum(1 for member in smaller.members if not member.features.pairs.isdisjoint(larger.pairs))
+        return agreeing > 0 and agreeing >= self.settings.merge_agreement * len(smaller.members)
+
     def merge(self, keep_id: int, gone_id: int) -> None:
         """Move every member of one story into another (the vectors simply add up)."""
         keep, gone = self.stories[keep_id], self.stories.pop(gone_id)
@@ -135,6 +149,7 @@ class StoryIndex:
             keep.vector[key] = old + value
             keep.norm_squared += (old + value) ** 2 - old * old
         keep.members.extend(gone.members)
+        keep.pairs |= gone.pairs
         keep.texts += gone.texts
         keep.first_time = min(keep.first_time, gone.first_time)
         keep.last_time = max(keep.last_time, gone.last_time)

@@ -13,6 +13,8 @@ class GroupingSettings:
     copy_threshold: float = 0.95      # headline+lead likeness (rapidfuzz ratio / 100) at which it is a copy
     merge_threshold: float = 0.12     # two stories one article matches are merged at this story likeness
     text_merge_threshold: float = 0.1 # the same when that article has text (two strongest shared terms left out)
+    merge_agreement: float = 0.3      # … and between headlines this share of the smaller story's share two terms with the other
+    merge_small_story: int = 2        # a story of at most this many articles needs no such agreement
     window_hours: float = 72.0        # only stories seen within this window are candidates
     decay_hours: float = 3.0          # after this long without news a story needs twice the similarity
     blocking_terms: int = 30          # distinctive terms per article used to look up candidates

@@ -92,6 +92,26 @@ def test_english_headlines_of_three_stories_form_three_main_groups(store, tmp_pa
         assert not set(members) & others, label        # … and never with another story's
 
 
+# Real headlines of two Google News stories from the UCI News Aggregator data (CC BY 4.0), an
+# hour apart: bands at SXSW, and Lena Dunham (her SXSW keynote among other news of hers).
+SXSW_BANDS = ("SXSW: The bands our music guy will be seeing",
+              "The Anti- SXSW: A Festival for the Disheveled at Couch By Couchwest",
+              "List: The 20 bands to see at SXSW 2014")
+LENA_DUNHAM = ("Lena Dunham Apologizes For Molestation Joke On Twitter",
+               "Lena Dunham admits molestation joke was off-colour",
+               "Lena Dunham at SXSW 2014: 'Female stars of Girls are being typecast'",
+               "Lena Dunham calls out Hollywood sexism in SXSW keynote speech")
+
+
+def test_two_stories_sharing_only_a_festival_name_stay_apart(store, tmp_path):
+    rows = [{"url": f"https://uci-news.invalid/{hour}/{number}", "title": title,
+             "published": f"2014-03-11T{hour}:00:0{number}+00:00"}
+            for hour, titles in (("08", SXSW_BANDS), ("09", LENA_DUNHAM)) for number, title in enumerate(titles)]
+    groups = partition(imported(store, tmp_path, rows))
+    assert {url for url in (row["url"] for row in rows) if "/09/" in url} in groups
+    assert {url for url in (row["url"] for row in rows) if "/08/" in url} in groups
+
+
 def test_every_imported_article_gets_a_story_singletons_their_own(store, tmp_path):
     fixture_rows = [{"url": f"https://example.org/{name}", "title": title, "published": "2026-05-18T10:00:00+02:00"}
                     for name, title in (("a", "Brand in Rosenheimer Altstadt"), ("b", "Neuer Trainer für den TSV 1860"))]
