@@ -37,6 +37,9 @@ from local_outlets import local_outlets, outlet_env  # noqa: E402
 BACK_TO_BACK_MINUTES = 0.005  # shorter than any crawl, so runs follow each other at once
 
 
+REST_READINGS, REST_PAUSE_SECONDS = 10, 0.2
+
+
 @dataclass
 class Sample:
     cycle: int
@@ -47,9 +50,15 @@ class Sample:
 
 
 def sample(pid: int, cycle: int, started: float) -> Sample:
-    status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
-    return Sample(cycle, time.monotonic() - started, int(status["VmRSS"].split()[0]),
-                  len(os.listdir(f"/proc/{pid}/fd")), int(status["Threads"]))
+    """The daemon at rest: of a 2-second burst of readings, the one with the fewest open files, so
+    that the pipes of a crawl child in flight (the next cycle starts at once) do not count as a leak."""
+    readings = []
+    for _ in range(REST_READINGS):
+        status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+        readings.append(Sample(cycle, time.monotonic() - started, int(status["VmRSS"].split()[0]),
+                               len(os.listdir(f"/proc/{pid}/fd")), int(status["Threads"])))
+        time.sleep(REST_PAUSE_SECONDS)
+    return min(readings, key=lambda reading: reading.fds)
 
 
 def finished_cycles(db: Path) -> int:
