@@ -36,11 +36,14 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from db.canned import CANNED_QUERIES
-from db.schema import connect
-from crawlers.outlets import DECLARED, register_outlets
-from db.store import count_rows, finish_run, start_run, transaction, upsert_article
-from db.stories import create_story, place_article, update_story
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the story writer is a test helper, not a package
+
+from crawlers.outlets import DECLARED, register_outlets  # noqa: E402
+from db.canned import CANNED_QUERIES  # noqa: E402
+from db.schema import connect  # noqa: E402
+from db.store import count_rows, finish_run, start_run, transaction  # noqa: E402
+from serve_store import write_story  # noqa: E402
 
 HEADLINES = Path(__file__).resolve().parents[2] / "shared" / "data" / "uci-news" / "dev.jsonl"
 CATEGORIES = {"b": "Wirtschaft", "t": "Technik", "e": "Unterhaltung", "m": "Gesundheit"}
@@ -97,7 +100,7 @@ def build_store(db_path: str, total: int) -> None:
     while written < total:
         with transaction(conn):
             for members in _take(stories, BATCH):
-                _write_story(conn, members)
+                write_story(conn, members, members[0]["_category"], None)
                 written += len(members)
         print(f"  {written:,} articles, {time.perf_counter() - started:.0f} s", file=sys.stderr)
     runs = write_crawl_history(conn, days=-(-total // len(_read_headlines())))
@@ -175,24 +178,6 @@ def _synthetic_article(headline: dict[str, Any], same_story: list[dict[str, Any]
         "content_hash": hashlib.sha1(f"{url}\n{title}".encode()).hexdigest(),
         "_category": CATEGORIES[headline["category"]],
     }
-
-
-def _write_story(conn: Any, members: list[dict[str, Any]]) -> None:
-    story_id = create_story(conn)
-    ids = []
-    for article in members:
-        article_id, _ = upsert_article(conn, article)
-        place_article(conn, article_id, story_id, None)
-        ids.append(article_id)
-    first, last = members[0], members[-1]
-    update_story(conn, story_id, {
-        "title": first["title"], "teaser": first["teaser"],
-        "body": "\n\n".join(f"Laut {a['outlet']}: {a['title']}" for a in members),
-        "category": first["_category"], "location": None,
-        "first_seen": first["published"], "last_updated": last["published"],
-        "source_count": len(members), "outlet_count": len({a["outlet"] for a in members}),
-        "representative_article_id": ids[0],
-    })
 
 
 def _take(items: Iterator[list[dict[str, Any]]], articles: int) -> Iterator[list[dict[str, Any]]]:

@@ -81,13 +81,14 @@ def build_store(db_path: Path) -> dict[str, int]:
             members = [article]
             if article["title"] == TANKER_TITLE:
                 members.append(_article(**MADE_UP_TANKER_REPORT))
-            stories[article["title"]] = write_story(conn, members)
+            location = "Berlin" if article["outlet"] == "berliner_zeitung" else None
+            stories[article["title"]] = write_story(conn, members, "Politik", location)
         _write_runs(conn)
     conn.close()
     return stories
 
 
-def write_story(conn: Any, members: list[dict[str, Any]]) -> int:
+def write_story(conn: Any, members: list[dict[str, Any]], category: str | None, location: str | None) -> int:
     """One story of these articles, titled after the first, as the grouping would store it."""
     story_id = create_story(conn)
     article_ids = []
@@ -99,7 +100,7 @@ def write_story(conn: Any, members: list[dict[str, Any]]) -> int:
     update_story(conn, story_id, {
         "title": first["title"], "teaser": first["teaser"],
         "body": "\n\n".join(f"Laut {a['outlet']}: {a['teaser'] or a['title']}" for a in members),
-        "category": "Politik", "location": "Berlin" if first["outlet"] == "berliner_zeitung" else None,
+        "category": category, "location": location,
         "first_seen": first["published"], "last_updated": members[-1]["published"],
         "source_count": len(members), "outlet_count": len({a["outlet"] for a in members}),
         "representative_article_id": article_ids[0],

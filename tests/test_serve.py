@@ -158,7 +158,8 @@ def test_most_covered_stories_rank_the_latest_days_stories_by_outlets(site: InPr
     writer = connect(str(db_path))
     with transaction(writer):
         write_story(writer, [_made_up_article("t_online", "Made-up: Sturm über Berlin", "2026-05-17T09:00:00+00:00"),
-                             _made_up_article("berliner_zeitung", "Made-up: Sturm in Berlin", "2026-05-17T10:00:00+00:00")])
+                             _made_up_article("berliner_zeitung", "Made-up: Sturm in Berlin", "2026-05-17T10:00:00+00:00")],
+                    "Unwetter", "Berlin")
     writer.close()
     assert [row["title"] for row in site.rows("most_covered_stories")] == [
         "Made-up: Sturm über Berlin", "Berliner Imam über Kinderlosigkeit: Es geht um unser Leben"]
@@ -224,7 +225,7 @@ def test_the_site_shows_what_is_written_while_it_serves(site: InProcess, db_path
     writer = connect(str(db_path))
     with transaction(writer):
         write_story(writer, [_made_up_article("t_online", "Made-up: Meldung während datasette läuft",
-                                              "2026-06-01T08:00:00+00:00")])
+                                              "2026-06-01T08:00:00+00:00")], None, None)
     writer.close()
     assert site.rows("latest_stories")[0]["title"] == "Made-up: Meldung während datasette läuft"
     assert site.rows("search_stories", q="wahrend")[0]["title"].startswith("Made-up")
