@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from crawlers.extensions import now_iso
 from db.schema import connect
 from db.store import finish_run, runs_of, start_run, transaction
 from scheduler.config import Config
@@ -37,10 +38,10 @@ class CrawlResult:
 
 
 class CrawlChild:
-    """A `python -m crawlers.run` process crawling some outlets into one store."""
+    """A `python -m crawlers.run` process crawling some outlets into one store (opened and
+    migrated by the caller, so that a bad store is reported before any crawl starts)."""
 
     def __init__(self, db: str, outlets: Sequence[str], max_articles: int, config: Config):
-        connect(db).close()  # create or migrate the store here, so that errors surface in the parent
         self.db, self.outlets, self.run_id = db, list(outlets), new_run_id()
         command = [
             sys.executable, "-m", "crawlers.run", "--db", db, "--run-id", self.run_id,
@@ -72,7 +73,7 @@ class CrawlChild:
             recorded = {run["outlet"]: run for run in runs_of(conn, self.run_id)}
             missing = [name for name in self.outlets if recorded.get(name, {}).get("status", "running") == "running"]
             if missing:
-                ended = datetime.now(timezone.utc).isoformat(timespec="seconds")
+                ended = now_iso()
                 reason = f"crawl process ended with status {returncode} before finishing"
                 with transaction(conn):
                     for name in missing:
