@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import sqlite3
 import unicodedata
 from typing import Any
@@ -13,16 +11,9 @@ from scrapy.exceptions import DropItem
 
 from crawlers.extensions import count, record_error
 from db.schema import connect
-from db.store import transaction, upsert_article
+from db.store import content_hash, transaction, upsert_article
 from dedupe.assign import Grouper
 from dedupe.settings import GroupingSettings
-
-# What makes two fetches of an article the same content (validators and fetch time aside).
-HASHED_FIELDS = (
-    "canonical_url", "title", "seo_title", "kicker", "teaser", "body", "authors", "published",
-    "modified", "section", "keywords", "language", "image", "dateline",
-)
-
 
 def clean_text(value: Any) -> Any:
     """NFC, no stray whitespace within lines; paragraphs (blank lines) kept."""
@@ -42,11 +33,6 @@ def clean_article(item: dict[str, Any]) -> dict[str, Any]:
         raise DropItem(f"{article['url']}: no headline")
     article["content_hash"] = content_hash(article)
     return article
-
-
-def content_hash(article: dict[str, Any]) -> str:
-    content = json.dumps([article.get(field) for field in HASHED_FIELDS], ensure_ascii=False)
-    return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
 class StorePipeline:

@@ -6,6 +6,7 @@ writes that belong together go inside one ``transaction``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
@@ -18,6 +19,11 @@ ARTICLE_FIELDS = (
     "dateline", "etag", "last_modified", "fetched_at", "content_hash",
 )
 _JSON_FIELDS = ("authors", "keywords")
+# What makes two fetches (or imports) of an article the same content, validators and times aside.
+CONTENT_FIELDS = (
+    "canonical_url", "outlet", "title", "seo_title", "kicker", "teaser", "body", "authors", "published",
+    "modified", "section", "keywords", "language", "image", "dateline",
+)
 UpsertResult = Literal["new", "updated", "unchanged"]
 RUN_COUNTERS = ("discovered", "fetched", "new", "updated", "unchanged", "failed")
 
@@ -61,6 +67,11 @@ def _row_values(article: Mapping[str, Any]) -> list[Any]:
             value = json.dumps(list(value or []), ensure_ascii=False)
         values.append(value)
     return values
+
+
+def content_hash(article: Mapping[str, Any]) -> str:
+    content = json.dumps([article.get(field) for field in CONTENT_FIELDS], ensure_ascii=False)
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
 def upsert_article(conn: sqlite3.Connection, article: Mapping[str, Any]) -> tuple[int, UpsertResult]:

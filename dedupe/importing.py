@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -12,15 +11,12 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
-from db.store import transaction, upsert_article
+from db.store import content_hash, transaction, upsert_article
 from dedupe.assign import Grouper, grouping_key
 from dedupe.features import parse_time
 from dedupe.settings import GroupingSettings
 
 OPTIONAL_TEXT = ("outlet", "teaser", "body", "published")
-HASHED_FIELDS = ("title", "teaser", "body", "published", "outlet", "authors")
-
-
 @dataclass
 class ImportResult:
     read: int = 0
@@ -71,11 +67,6 @@ def parse_line(text: str, fetched_at: str) -> dict[str, Any]:
     }
     article["content_hash"] = content_hash(article)
     return article
-
-
-def content_hash(article: dict[str, Any]) -> str:
-    payload = json.dumps([article.get(name) for name in HASHED_FIELDS], ensure_ascii=False)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 def read_articles(lines: TextIO, result: ImportResult, fetched_at: str) -> Iterator[dict[str, Any]]:
