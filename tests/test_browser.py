@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from selenium import webdriver
@@ -13,6 +14,8 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 from serve_store import KING_TITLE_START, MADE_UP_TANKER_REPORT, TANKER_TITLE, ServedStore, build_store, served
 
@@ -42,11 +45,23 @@ def browser() -> Iterator[WebDriver]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
+PAGE_TIMEOUT_SECONDS = 30
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedStore]:
     db_path = tmp_path_factory.mktemp("browser") / "news.db"
     with served(db_path, build_store(db_path)) as running:
         yield running
+
+
+@contextmanager
+def _next_page(browser: WebDriver) -> Iterator[None]:
+    """Wait, after the action inside, until the browser has left the current page (else the
+    next lookups may still read the old one and meet stale elements)."""
+    old_page = browser.find_element(By.TAG_NAME, "html")
+    yield
+    WebDriverWait(browser, PAGE_TIMEOUT_SECONDS).until(expected_conditions.staleness_of(old_page))
 
 
 def _result_titles(browser: WebDriver) -> list[str]:
@@ -63,7 +78,8 @@ def test_stories_page_lists_stories_newest_first(browser: WebDriver, server: Ser
 
 def test_a_reader_runs_a_canned_query_from_the_database_page(browser: WebDriver, server: ServedStore) -> None:
     browser.get(server.base_url)
-    browser.find_element(By.LINK_TEXT, "Stories only one outlet reports").click()
+    with _next_page(browser):
+        browser.find_element(By.LINK_TEXT, "Stories only one outlet reports").click()
     assert browser.current_url.endswith("/single_outlet_stories")
     titles = _result_titles(browser)
     assert len(titles) == 4 and TANKER_TITLE not in titles
@@ -71,21 +87,25 @@ def test_a_reader_runs_a_canned_query_from_the_database_page(browser: WebDriver,
 
 def test_a_reader_searches_stories_for_a_word_and_finds_the_story(browser: WebDriver, server: ServedStore) -> None:
     browser.get(f"{server.base_url}/stories")
-    browser.find_element(By.ID, "_search").send_keys("konig", Keys.ENTER)
+    with _next_page(browser):
+        browser.find_element(By.ID, "_search").send_keys("konig", Keys.ENTER)
     titles = _result_titles(browser)
     assert len(titles) == 1 and titles[0].startswith(KING_TITLE_START)
 
     browser.get(f"{server.base_url}/search_stories")
-    browser.find_element(By.CSS_SELECTOR, "form.sql input[name=q]").send_keys("Schattenflotte", Keys.ENTER)
+    with _next_page(browser):
+        browser.find_element(By.CSS_SELECTOR, "form.sql input[name=q]").send_keys("Schattenflotte", Keys.ENTER)
     assert _result_titles(browser) == [TANKER_TITLE]
 
 
 def test_a_reader_follows_a_story_to_its_sources(browser: WebDriver, server: ServedStore) -> None:
     browser.get(f"{server.base_url}/stories")
     row = browser.find_element(By.XPATH, f"//tr[td[@class='col-title type-str'][text()='{TANKER_TITLE}']]")
-    row.find_element(By.CSS_SELECTOR, "td.col-id a").click()
+    with _next_page(browser):
+        row.find_element(By.CSS_SELECTOR, "td.col-id a").click()
     assert browser.find_element(By.TAG_NAME, "h1").text.endswith(str(server.stories[TANKER_TITLE]))
-    browser.find_element(By.XPATH, "//li[contains(., 'from story_id in articles')]/a").click()
+    with _next_page(browser):
+        browser.find_element(By.XPATH, "//li[contains(., 'from story_id in articles')]/a").click()
     assert sorted(_result_titles(browser)) == sorted([TANKER_TITLE, MADE_UP_TANKER_REPORT["title"]])
     source_link = browser.find_element(By.CSS_SELECTOR, f"td.col-url a[href='{MADE_UP_TANKER_REPORT['url']}']")
     assert source_link.is_displayed()
