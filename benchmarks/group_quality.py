@@ -5,6 +5,8 @@
 - UCI English headlines: B-cubed precision, recall and F1 against Google News story labels.
 - SemEval-2022 German pairs: precision and recall of "same story" on the clear pairs
   (overall ≤ 1.5 same, ≥ 3.5 different).
+- Police releases (Berlin; Bavarian headquarters): pairs of different incidents put in one story,
+  per 100 releases, and the follow-up pairs (one incident, several releases) found.
 - Distinct German events (the fixture pages and the labeled SemEval sample): pairs put together.
 - Category and location accuracy on tests/data/category-location-labels.made-by-us.jsonl.
 
@@ -99,6 +101,23 @@ def pair_groups(articles: list[dict], pairs: list[dict]) -> dict[str, str]:
     return {url: root(url) for url in parent}
 
 
+def police_line(name: str, releases: list[dict], settings: GroupingSettings) -> str:
+    """False pairs per 100 releases and follow-up pairs found, after importing the releases."""
+    stories = grouped(releases, settings)
+    members = defaultdict(list)
+    for release in releases:
+        members[stories[release["url"]]].append(release["incident"])
+    false_pairs = sum(a != b for group in members.values() for a, b in combinations(group, 2))
+    incidents = defaultdict(list)
+    for release in releases:
+        incidents[release["incident"]].append(stories[release["url"]])
+    true_pairs = sum(len(group) * (len(group) - 1) // 2 for group in incidents.values())
+    found = sum(a == b for group in incidents.values() for a, b in combinations(group, 2))
+    largest = max(len(group) for group in members.values())
+    return (f"Police releases{name} ({len(releases)}): {false_pairs} false pairs ({100 * false_pairs / len(releases):.2f}"
+            f" per 100 releases), follow-up pairs found {found}/{true_pairs}, largest story {largest}")
+
+
 def uci_line(name: str, rows: list[dict], settings: GroupingSettings) -> tuple[str, float]:
     """The printed line of UCI figures, and the F1 alone."""
     precision, recall, f1 = bcubed({row["url"]: row["story"] for row in rows}, grouped(rows, settings))
@@ -176,6 +195,11 @@ def main() -> None:
             print("  " + uci_line(name, [row for row in uci if half_of(row["story"]) == half], settings)[0])
             print("  " + semeval_line(name, [a for a in semeval if half_of(group[a["url"]]) == half],
                                       [p for p in pairs if half_of(group[p["a"]]) == half], settings))
+
+    police = read_jsonl(args.data / "police-de" / "dev.jsonl")
+    print(police_line("", police, settings) + "   target <= 1 per 100, >= 1/4 found")
+    for name, newsroom in (("Berlin", lambda r: r["outlet"] == "Polizei Berlin"), ("Bavaria", lambda r: r["outlet"] != "Polizei Berlin")):
+        print("  " + police_line(f", {name}", [r for r in police if newsroom(r)], settings))
 
     if args.splits:
         print_random_splits(uci, args.splits, settings)

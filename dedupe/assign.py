@@ -16,6 +16,7 @@ from typing import Any
 from db import stories as sql
 from db.store import count_rows, transaction
 from dedupe.features import ArticleFeatures, article_features, event_time
+from dedupe.furniture import FurnitureProfiles
 from dedupe.index import StoryIndex
 from dedupe.merge import merged_story
 from dedupe.settings import GroupingSettings
@@ -37,6 +38,7 @@ class Grouper:
         self.conn = conn
         self.settings = settings
         self.index = StoryIndex(settings)
+        self.profiles = FurnitureProfiles(self._articles_of_outlet)
         self.loaded: tuple[float, float] | None = None
         self.dirty: set[int] = set()
         # What of the store the window reflects, so that articles other connections grouped
@@ -71,8 +73,16 @@ class Grouper:
     def reset(self) -> None:
         """Forget the in-memory window (after a rolled-back transaction, say); it reloads as needed."""
         self.index = StoryIndex(self.settings)
+        self.profiles = FurnitureProfiles(self._articles_of_outlet)
         self.loaded = None
         self.dirty.clear()
+
+    def _articles_of_outlet(self, outlet: str, start: float, end: float) -> list[dict[str, Any]]:
+        return sql.outlet_articles_between(self.conn, outlet, _iso(start, -TEXT_DATE_SLACK), _iso(end, TEXT_DATE_SLACK))
+
+    def _features(self, row: Mapping[str, Any]) -> ArticleFeatures:
+        """What grouping compares of an article: its terms, its outlet's furniture weighed down."""
+        return self.profiles.discounted(article_features(row))
 
     def _catch_up_with_other_writers(self) -> None:
         version = sql.data_version(self.conn)
@@ -80,7 +90,7 @@ class Grouper:
             low, high = self.loaded
             for row in sql.grouped_articles_after(self.conn, self.newest_known_id):
                 if row["story_id"] in self.index.stories or low <= event_time(row) <= high:
-                    self.index.add(int(row["story_id"]), article_features(row), row["copy_of"])
+                    self.index.add(int(row["story_id"]), self._features(row), row["copy_of"])
             self.newest_known_id = sql.newest_article_id(self.conn)
         self.store_version = version
 
@@ -95,7 +105,7 @@ class Grouper:
             # An updated article keeps its story; only the merged text is redone.
             self.dirty.add(int(row["story_id"]))
             return int(row["story_id"])
-        features = article_features(row)
+        features = self._features(row)
         self._ensure_window(features.event_time)
         matches = self.index.matches(features)
         if matches and not sql.story_exists(self.conn, matches[0].story_id):
@@ -104,20 +114,20 @@ class Grouper:
             self._ensure_window(features.event_time)
             matches = self.index.matches(features)
         if matches:
-            story_id, copy_of = matches[0].story_id, matches[0].copy_of
+            story_id, copy_of, closeness = matches[0].story_id, matches[0].copy_of, matches[0].score
         else:
-            story_id, copy_of = sql.create_story(self.conn), None
+            story_id, copy_of, closeness = sql.create_story(self.conn), None, 1.0
         sql.place_article(self.conn, features.article_id, story_id, copy_of)
-        self.index.add(story_id, features, copy_of)
+        self.index.add(story_id, features, copy_of, closeness)
         for other in matches[1:]:
             story_id = self._merge_if_alike(story_id, other.story_id, features)
         self.dirty.add(story_id)
         return story_id
 
     def _merge_if_alike(self, story_id: int, other_id: int, features: ArticleFeatures) -> int:
-        """An article that matches two stories may show they are one: merge them into the older.
-        Between texts, the stories are asked what the article was asked: broad evidence; between
-        headlines, several of them must agree on more than one word."""
+        """An article that matches two stories may show they are one: merge them into the older,
+        when they are alike as stories and their cores match across (the merged story must hang
+        together); between headlines, several of them must agree on more than one word."""
         if other_id not in self.index.stories or other_id == story_id:
             return story_id
         texts = self.index.compares_texts(features, story_id, other_id)
@@ -125,6 +135,8 @@ class Grouper:
         if self.index.story_similarity(story_id, other_id, broad=texts) < threshold:
             return story_id
         if not texts and not self.index.headlines_agree(story_id, other_id):
+            return story_id
+        if not self.index.cores_agree(story_id, other_id):
             return story_id
         keep, gone = min(story_id, other_id), max(story_id, other_id)
         sql.merge_stories(self.conn, keep, gone)
@@ -161,7 +173,7 @@ class Grouper:
         already_whole = set(self.index.stories)  # stories are always loaded or built whole
         for row in rows:
             if row["story_id"] not in already_whole:
-                self.index.add(int(row["story_id"]), article_features(row), row["copy_of"])
+                self.index.add(int(row["story_id"]), self._features(row), row["copy_of"])
 
 
 def _iso(moment: float, slack: timedelta) -> str:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from dedupe.evidence import EventMarks, event_marks
 from dedupe.text import clean_title, fold, guess_language, normalise, strip_boilerplate, term, words
 
 LEAD_CHARS = 1000   # the top of the body says what the event is; the rest adds noise and time
@@ -32,6 +33,7 @@ class ArticleFeatures:
     copy_key: str                # folded headline + lead, for recognising copies
     url: str = ""
     pairs: frozenset[tuple[str, str]] = frozenset()  # headline term pairs (see headline_pairs)
+    marks: EventMarks = EventMarks()                 # who, when, where: what tells incidents apart
 
     @property
     def has_text(self) -> bool:
@@ -81,7 +83,8 @@ def article_features(article: Mapping[str, Any]) -> ArticleFeatures:
     title, run_on = _headline_and_run_on(article.get("title") or "")
     title = clean_title(title, (article.get("outlet") or "",))
     teaser = " ".join(filter(None, (_text(run_on), _text(article.get("teaser") or ""))))
-    lead = _text((article.get("body") or "")[:LEAD_CHARS])
+    raw_lead = (article.get("body") or "")[:LEAD_CHARS]
+    lead = _text(raw_lead)
     title_words = words(title)
     text_words = words(f"{teaser} {lead}")
     language = guess_language(title_words + text_words)
@@ -104,6 +107,7 @@ def article_features(article: Mapping[str, Any]) -> ArticleFeatures:
         copy_key=fold(f"{title} {teaser} {lead}")[:COPY_CHARS],
         url=article.get("url") or "",
         pairs=headline_pairs(title_words, language),
+        marks=event_marks(title, f"{teaser}\n{raw_lead}" if teaser else raw_lead, parse_time(article.get("published"))),
     )
 
 

@@ -21,12 +21,24 @@ COPY_MIN_SIMILARITY = 0.6
 # Two texts of some length share a rare word or two by chance (a town, a person, "Silvester"):
 # an article with text joins a story on what they share beyond their strongest shared terms.
 IGNORED_SHARED_TERMS = 2
+# One outlet rarely reports one event twice within this long, unless it says so (an update).
+SAME_OUTLET_HOURS = 24.0
+
+
+def cosine(first: ArticleFeatures, second: ArticleFeatures) -> float:
+    if not first.norm or not second.norm:
+        return 0.0
+    if len(first.vector) > len(second.vector):
+        first, second = second, first
+    other = second.vector
+    return sum(value * other.get(key, 0.0) for key, value in first.vector.items()) / (first.norm * second.norm)
 
 
 @dataclass
 class Member:
     features: ArticleFeatures
     copy_of: int | None
+    closeness: float = 1.0   # its similarity to the story when it joined: the story's core is the closest
 
 
 @dataclass
@@ -40,12 +52,12 @@ class Story:
     texts: int = 0   # members with text, not just a headline
     pairs: set[tuple[str, str]] = field(default_factory=set)   # every member's headline pairs
 
-    def add(self, features: ArticleFeatures, copy_of: int | None) -> None:
+    def add(self, features: ArticleFeatures, copy_of: int | None, closeness: float = 1.0) -> None:
         for key, value in features.vector.items():
             old = self.vector.get(key, 0.0)
             self.vector[key] = old + value
             self.norm_squared += (old + value) ** 2 - old * old
-        self.members.append(Member(features, copy_of))
+        self.members.append(Member(features, copy_of, closeness))
         self.pairs |= features.pairs
         self.texts += features.has_text
         self.first_time = min(self.first_time, features.event_time)
@@ -59,11 +71,17 @@ class Story:
         return dot / (features.norm * math.sqrt(self.norm_squared))
 
     def broad_similarity(self, features: ArticleFeatures) -> float:
-        """The cosine without the IGNORED_SHARED_TERMS terms that add most to it."""
+        """The cosine without the IGNORED_SHARED_TERMS terms that add most to it: two reports of
+        different events share a town or a person, one event shows in more than that."""
         if not features.norm or self.norm_squared <= 0:
             return 0.0
         shared = sorted((value * self.vector[key] for key, value in features.vector.items() if key in self.vector), reverse=True)
         return sum(shared[IGNORED_SHARED_TERMS:]) / (features.norm * math.sqrt(self.norm_squared))
+
+    def core(self, size: int) -> list[Member]:
+        """The members that say what the story is: the originals closest to it when they joined."""
+        originals = [member for member in self.members if member.copy_of is None] or self.members
+        return sorted(originals, key=lambda m: (-m.closeness, m.features.event_time, m.features.article_id))[:size]
 
     def original_of(self, features: ArticleFeatures, copy_threshold: float) -> int | None:
         """The member (not itself a copy) whose headline and lead the article repeats most, if any."""
@@ -108,9 +126,57 @@ class StoryIndex:
                     # A copy counts as a perfect match, but time still tells: a story does not
                     # grow for weeks through the same text published again and again.
                     score = max(score, freshness)
-            if score >= threshold:
+            if score >= threshold and (copy_of is not None or self.agrees_with_core(features, story)):
                 found.append(Match(story.story_id, score, copy_of))
         return sorted(found, key=lambda match: (-match.score, match.story_id))
+
+    def agrees_with_core(self, features: ArticleFeatures, story: Story) -> bool:
+        """Whether the article matches enough of the story's core on its own (a story does not grow
+        through one member at its edge), names no other people, days or places than they do, and
+        is, against an article of its own outlet of the same day, a plain update of it."""
+        core = story.core(self.settings.core_size)
+        agreeing = 0
+        for member in core:
+            verdict = self.pair_verdict(features, member.features)
+            if verdict is None:
+                return False
+            agreeing += verdict
+        for member in story.members:
+            if member not in core and self.same_outlet_soon(features, member.features):
+                if not self.pair_verdict(features, member.features):
+                    return False
+        return agreeing >= max(1, math.ceil(self.settings.core_agreement * len(core)))
+
+    def pair_verdict(self, first: ArticleFeatures, second: ArticleFeatures, outlet_veto: bool = True) -> bool | None:
+        """True when two articles match on their own, False when they do not, None when they
+        cannot be one event (different people, days or places; one outlet's two reports without
+        a word that one continues the other, and not alike enough to be one updated — unless not
+        ``outlet_veto``, then they merely do not match)."""
+        if first.marks.conflicts(second.marks):
+            return None
+        similarity = cosine(first, second)
+        threshold = self.settings.text_threshold if first.has_text and second.has_text else self.settings.threshold
+        if self.same_outlet_soon(first, second) and not (first.marks.follow_up or second.marks.follow_up):
+            return similarity >= self.settings.same_outlet_factor * threshold or (None if outlet_veto else False)
+        return similarity >= threshold
+
+    def same_outlet_soon(self, first: ArticleFeatures, second: ArticleFeatures) -> bool:
+        return first.outlet == second.outlet and abs(first.event_time - second.event_time) <= SAME_OUTLET_HOURS * 3600
+
+    def cores_agree(self, first_id: int, second_id: int) -> bool:
+        """Whether two stories would hang together as one: ``merge_core_agreement`` of the pairs across
+        their cores match on their own, and no two of them cannot be one event."""
+        size = self.settings.core_size
+        first, second = self.stories[first_id].core(size), self.stories[second_id].core(size)
+        agreeing = 0
+        for one in first:
+            for other in second:
+                # Two articles of one outlet in two fragments of a story may be two angles of it.
+                verdict = self.pair_verdict(one.features, other.features, outlet_veto=False)
+                if verdict is None:
+                    return False
+                agreeing += verdict
+        return agreeing >= max(1, math.ceil(self.settings.merge_core_agreement * len(first) * len(second)))
 
     def compares_texts(self, features: ArticleFeatures, *story_ids: int) -> bool:
         """Whether the article and these stories have text, so broad evidence is asked for."""
@@ -125,9 +191,9 @@ class StoryIndex:
         if first.norm_squared <= 0 or second.norm_squared <= 0:
             return 0.0
         shared = sorted((value * second.vector[key] for key, value in first.vector.items() if key in second.vector), reverse=True)
-        cosine = sum(shared[IGNORED_SHARED_TERMS:] if broad else shared) / math.sqrt(first.norm_squared * second.norm_squared)
+        dot = sum(shared[IGNORED_SHARED_TERMS:] if broad else shared)
         gap = max(0.0, second.first_time - first.last_time, first.first_time - second.last_time)
-        return cosine * self._decay(gap)
+        return dot / math.sqrt(first.norm_squared * second.norm_squared) * self._decay(gap)
 
     def headlines_agree(self, first_id: int, second_id: int) -> bool:
         """Whether enough headlines of the smaller story share a pair of terms with a headline of
@@ -181,11 +247,11 @@ class StoryIndex:
                 found.append(story)
         return found
 
-    def add(self, story_id: int, features: ArticleFeatures, copy_of: int | None = None) -> None:
+    def add(self, story_id: int, features: ArticleFeatures, copy_of: int | None = None, closeness: float = 1.0) -> None:
         story = self.stories.get(story_id)
         if story is None:
             story = self.stories[story_id] = Story(story_id)
-        story.add(features, copy_of)
+        story.add(features, copy_of, closeness)
         for key in features.blocking_terms(self.settings.blocking_terms, self.settings.blocking_min_weight):
             self.postings[key].add(story_id)
             self.terms_of[story_id].add(key)

@@ -15,6 +15,10 @@ class GroupingSettings:
     text_merge_threshold: float = 0.1 # the same when that article has text (two strongest shared terms left out)
     merge_agreement: float = 0.3      # … and between headlines this share of the smaller story's share two terms with the other
     merge_small_story: int = 2        # a story of at most this many articles needs no such agreement
+    core_size: int = 5                # a story's core: its members closest to it when they joined …
+    core_agreement: float = 0.2       # … of which an article must match this share on its own to join
+    merge_core_agreement: float = 0.1 # two stories merge when this share of the pairs across their cores match
+    same_outlet_factor: float = 2.0   # two reports of one outlet within a day need this many times the likeness
     window_hours: float = 72.0        # only stories seen within this window are candidates
     decay_hours: float = 3.0          # after this long without news a story needs twice the similarity
     blocking_terms: int = 30          # distinctive terms per article used to look up candidates

@@ -1,0 +1,87 @@
+"""Furniture: what an outlet prints on many of its articles about different events, learned per
+outlet from its own recent articles in the store, so that it weighs nothing as evidence.
+
+A press office writes "Zeugen gesucht", "Hinweise nimmt die Polizeiinspektion … entgegen", its
+name, its dateline town, "Fachkommissariat" into most of its releases; a news site prints its
+consent banner, its footer and its subscription offer on every page. No list names these: a term
+that appears in a large share of an outlet's articles of the days before says nothing about which
+event one of them reports, whatever the press format.
+
+The profile an article is judged by is learned from its outlet's articles of the ``PROFILE_DAYS``
+whole (UTC) days *before* the article's day, as they are in the store. It does not depend on the
+order articles arrived in, nor on the articles grouped earlier the same day: regroup, which
+groups every article in date order, weighs every article as an incremental crawl in date order
+did, and a file imported in any order gives the same stories.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
+from typing import Any
+
+from dedupe.features import ArticleFeatures, article_features, event_time
+
+DAY = 86400.0
+PROFILE_DAYS = 7           # the days of an outlet's articles its profile is learned from
+MIN_ARTICLES = 8           # fewer articles than this tell no template from chance
+MIN_DOCUMENT_COUNT = 3     # a term must be on at least this many of them to be furniture …
+FURNITURE_SHARE = 0.25     # … and weighs nothing once it is on this share of them (less, less so)
+
+ArticlesOfOutlet = Callable[[str, float, float], Iterable[Mapping[str, Any]]]
+
+
+class FurnitureProfiles:
+    """Per outlet and day, the weight each of its terms keeps (1 for most; 0 for furniture)."""
+
+    def __init__(self, articles_of_outlet: ArticlesOfOutlet) -> None:
+        # ``articles_of_outlet(outlet, start, end)``: stored articles of the outlet dated in [start, end).
+        self.articles_of_outlet = articles_of_outlet
+        self.day_counts: dict[tuple[str, int], tuple[int, Counter[str]]] = {}
+        self.kept: dict[tuple[str, int], dict[str, float]] = {}
+
+    def discounted(self, features: ArticleFeatures) -> ArticleFeatures:
+        """The features with the outlet's furniture weighed down, as of the article's day."""
+        kept = self.weights(features.outlet, features.event_time)
+        if not kept:
+            return features
+        vector = {key: value * kept.get(key, 1.0) for key, value in features.vector.items()}
+        vector = {key: value for key, value in vector.items() if value > 0}
+        return replace(features, vector=vector, norm=math.sqrt(sum(value * value for value in vector.values())))
+
+    def weights(self, outlet: str, moment: float) -> dict[str, float]:
+        """Weight kept by each furniture term of the outlet on the day of ``moment`` (others keep 1)."""
+        day = int(moment // DAY)
+        key = (outlet, day)
+        if key not in self.kept:
+            articles, counts = 0, Counter[str]()
+            for earlier in range(day - PROFILE_DAYS, day):
+                day_articles, day_counts = self._day(outlet, earlier)
+                articles += day_articles
+                counts.update(day_counts)
+            self.kept[key] = _kept_weights(articles, counts)
+        return self.kept[key]
+
+    def _day(self, outlet: str, day: int) -> tuple[int, Counter[str]]:
+        key = (outlet, day)
+        if key not in self.day_counts:
+            counts: Counter[str] = Counter()
+            articles = 0
+            for row in self.articles_of_outlet(outlet, day * DAY, (day + 1) * DAY):
+                if day * DAY <= event_time(row) < (day + 1) * DAY:
+                    articles += 1
+                    counts.update(article_features(row).vector.keys())
+            self.day_counts[key] = (articles, counts)
+        return self.day_counts[key]
+
+
+def _kept_weights(articles: int, counts: Counter[str]) -> dict[str, float]:
+    if articles < MIN_ARTICLES:
+        return {}
+    kept = {}
+    for term, count in counts.items():
+        if count >= MIN_DOCUMENT_COUNT:
+            kept[term] = max(0.0, 1.0 - count / articles / FURNITURE_SHARE)
+    return kept
