@@ -10,14 +10,15 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from db import stories as sql
 from db.store import count_rows, transaction
 from dedupe.features import ArticleFeatures, article_features, event_time
-from dedupe.furniture import FurnitureProfiles
-from dedupe.index import StoryIndex
+from dedupe.evidence import FOLLOW_UP_DAYS
+from dedupe.furniture import DAY, FurnitureProfiles
+from dedupe.index import Match, StoryIndex, cosine
 from dedupe.merge import merged_story
 from dedupe.settings import GroupingSettings
 
@@ -113,6 +114,8 @@ class Grouper:
             self.reset()
             self._ensure_window(features.event_time)
             matches = self.index.matches(features)
+        if not matches:
+            matches = self._first_report(features)
         if matches:
             story_id, copy_of, closeness = matches[0].story_id, matches[0].copy_of, matches[0].score
         else:
@@ -123,6 +126,37 @@ class Grouper:
             story_id = self._merge_if_alike(story_id, other.story_id, features)
         self.dirty.add(story_id)
         return story_id
+
+    def _first_report(self, features: ArticleFeatures) -> list[Match]:
+        """The story of the earlier report of its outlet that a follow-up continues, reaching back
+        FOLLOW_UP_DAYS: the one whose release number it cites next to "Folgemeldung"/"Nachtrag",
+        else one of the earlier day it names that it matches on its own (and does not contradict)."""
+        marks = features.marks
+        if not (marks.past_days or (marks.follow_up and marks.identifiers)):
+            return []
+        earlier = [(self._features(row), int(row["story_id"])) for row in
+                   self._articles_of_outlet(features.outlet, features.event_time - FOLLOW_UP_DAYS * DAY, features.event_time)
+                   if row["story_id"] is not None and row["id"] != features.article_id]
+        found: tuple[float, int] | None = None
+        if marks.follow_up and marks.identifiers:
+            for identifier in sorted(marks.identifiers):
+                citing = [(report, story_id) for report, story_id in earlier if identifier in report.marks.identifiers]
+                if len(citing) == 1 and not marks.conflicts(citing[0][0].marks):
+                    found = (1.0, citing[0][1])
+                    break
+        for report, story_id in earlier if found is None else ():
+            days_reported = report.marks.days | report.marks.weekdays | {_day_of(report.event_time)}
+            if marks.past_days.isdisjoint(days_reported) or marks.conflicts(report.marks):
+                continue
+            similarity = cosine(features, report)
+            if similarity >= self.settings.threshold and (found is None or similarity > found[0]):
+                found = (similarity, story_id)
+        if found is None or not sql.story_exists(self.conn, found[1]):
+            return []
+        if found[1] not in self.index.stories:   # a story older than the window: into memory whole
+            for row in sql.story_members(self.conn, found[1]):
+                self.index.add(found[1], self._features(row), row["copy_of"])
+        return [Match(found[1], found[0], None)]
 
     def _merge_if_alike(self, story_id: int, other_id: int, features: ArticleFeatures) -> int:
         """An article that matches two stories may show they are one: merge them into the older,
@@ -174,6 +208,10 @@ class Grouper:
         for row in rows:
             if row["story_id"] not in already_whole:
                 self.index.add(int(row["story_id"]), self._features(row), row["copy_of"])
+
+
+def _day_of(moment: float) -> date:
+    return datetime.fromtimestamp(moment, timezone.utc).date()
 
 
 def _iso(moment: float, slack: timedelta) -> str:
