@@ -220,3 +220,66 @@ def test_merged_story_attributes_every_paragraph_to_its_outlet(store, tmp_path):
 def test_grouping_settings_come_from_the_config_grouping_table():
     config = parse_config({"grouping": {"threshold": 0.3, "window_hours": 48, "decay_hours": 6}})
     assert (config.grouping.threshold, config.grouping.window_hours, config.grouping.decay_hours) == (0.3, 48.0, 6.0)
+
+
+def police_releases() -> list[dict]:
+    return lines("police-de-sample.jsonl")
+
+
+def test_releases_of_one_police_office_on_one_day_stay_apart(store, tmp_path):
+    releases = [row for row in police_releases() if row["published"].startswith("2025-01-01")]
+    stories = imported(store, tmp_path, releases)
+    assert len(releases) >= 10
+    assert len({stories[row["url"]] for row in releases}) == len(releases)
+
+
+def test_no_two_police_releases_of_different_incidents_share_a_story(store, tmp_path):
+    releases = police_releases()
+    stories = imported(store, tmp_path, releases)
+    incidents_of: dict[int, set[str]] = {}
+    for row in releases:
+        incidents_of.setdefault(stories[row["url"]], set()).add(row["incident"])
+    assert all(len(incidents) == 1 for incidents in incidents_of.values())
+
+
+def test_a_follow_up_release_joins_its_first_release_two_weeks_later(store, tmp_path):
+    stories = imported(store, tmp_path, police_releases())
+    first, follow_up = (row for row in police_releases() if "Modeon" in row["title"])
+    assert stories[first["url"]] == stories[follow_up["url"]]
+
+
+def test_a_follow_up_citing_a_release_number_joins_that_release(store, tmp_path):
+    first = next(row for row in police_releases() if "Nr. 0014" in row["body"])
+    # Made up for this test: a follow-up in Polizei Berlin's format that cites the first release.
+    follow_up = {"url": "https://made-up.invalid/polizei/folgemeldung", "outlet": first["outlet"],
+                 "title": "Folgemeldung zu Nr. 0014: Weitere Festnahmen nach Silvester",
+                 "body": "Nr. 0052\nFolgemeldung zu Nr. 0014 vom 1. Januar 2025\nInzwischen wurden drei weitere Männer festgenommen.",
+                 "published": "2025-01-04T12:00:00+01:00"}
+    stories = imported(store, tmp_path, police_releases() + [follow_up])
+    assert stories[first["url"]] == stories[follow_up["url"]]
+
+
+def test_a_newspaper_report_of_a_police_release_joins_its_story(store, tmp_path):
+    release = next(row for row in police_releases() if row["title"].startswith("Raub am Modeon"))
+    # Made up for this test: a regional paper's rewrite of the release, as such papers print them.
+    report = {"url": "https://made-up.invalid/allgaeu/raub-modeon", "outlet": "made-up-allgaeuer-zeitung",
+              "title": "Marktoberdorf: Jugendliche stoßen 13-Jährigen am Modeon vom Fahrrad und rauben es",
+              "body": "Zwei unbekannte Jugendliche haben am Freitagnachmittag in Marktoberdorf einen 13-Jährigen im Bereich "
+                      "des Modeons vom Fahrrad gestoßen und sind mit dem weißen Mountainbike der Marke Cube davongefahren. "
+                      "Der Junge wurde bei dem Sturz leicht am Kopf verletzt, sein Mobiltelefon beschädigt. Die Polizei "
+                      "Marktoberdorf sucht Zeugen.",
+              "published": "2026-08-08T14:30:00+02:00"}
+    stories = imported(store, tmp_path, police_releases() + [report])
+    assert stories[release["url"]] == stories[report["url"]]
+
+
+def test_regroup_of_police_releases_equals_two_imports_of_a_shuffled_file(store, tmp_path):
+    releases = sorted(police_releases(), key=lambda row: row["published"])
+    earlier, later = releases[:15], releases[15:]
+    for part in (earlier, later):
+        random.Random(7).shuffle(part)
+        incremental = imported(store, tmp_path, part)
+    regroup(store, GroupingSettings())
+    regrouped = {url: story_id for url, story_id, _ in story_assignments(store)}
+    assert partition(regrouped) == partition(incremental)
+    assert len(partition(regrouped)) < len(releases)   # the follow-ups joined, so the test can fail
