@@ -47,11 +47,13 @@ _WEEKDAY = re.compile(rf"\b({'|'.join(_WEEKDAYS)})(?:s|früh|morgen|vormittag|mi
 _STREET_WORDS = r"straße|strasse|str\.|weg|allee|platz|gasse|damm|ufer|chaussee|ring|steig|pfad|markt|brücke|promenade|kai"
 # "Mühsamstraße", "Simon-Dach-Straße", and two words whose first is an adjective of a place name
 # ("Ludwigsfelder Straße", "Emstaler Platz", "Prenzlauer Allee").
-_STREET = re.compile(rf"\b[A-ZÄÖÜ][\w-]*[a-zäöüß](?:{_STREET_WORDS})\b|\b[A-ZÄÖÜ][\w-]*er (?:{_STREET_WORDS.title()})\b")
+_STREET = re.compile(rf"\b[A-ZÄÖÜ][\w-]*[a-zäöüß](?:{_STREET_WORDS})\b|\b[A-ZÄÖÜ][\w-]*-(?:{_STREET_WORDS.title()})\b|\b[A-ZÄÖÜ][\w-]*er (?:{_STREET_WORDS.title()})\b")
 _ALWAYS_STREETS = ("straße", "strasse", "str.", "allee", "chaussee")
 COMMON_NAME_ZIPF = 1.5   # a compound the language uses this often is a common noun, not a name
-# A dateline in capitals opens many press releases: "MARKTOBERDORF. Erst gegen …", "NERSINGEN –".
-_CAPITAL_DATELINE = re.compile(r"^\s*([A-ZÄÖÜ][A-ZÄÖÜ/ -]{2,40}[A-ZÄÖÜ])\s*[.:–—-]\s")
+# A dateline in capitals opens many press releases, on one of their first lines: "MARKTOBERDORF.
+# Erst gegen …", "NERSINGEN –", "MÜNCHBERG, LKR. HOF. Bei einer …".
+_CAPITAL_DATELINE = re.compile(r"^\s*([A-ZÄÖÜ][A-ZÄÖÜ/,. -]{2,40}[A-ZÄÖÜ])\s*[.:–—-]\s", re.MULTILINE)
+DATELINE_LINES = 3
 # What a report says when it continues an earlier one of its outlet.
 _FOLLOW_UP = re.compile(
     r"\b(?:folgemeldung|nachtrag(?:smeldung)?|fortschreibung|ergänzung zu|erstmeldung|update|aktualisier\w*|"
@@ -94,7 +96,7 @@ def event_marks(title: str, text: str, published: float | None) -> EventMarks:
     # Only days of the week before publication tell the event's day; older ones are background.
     days = frozenset(d for d in named if day and -1 <= (day - d).days <= EVENT_DAYS)
     weekdays = _weekdays(passage, day) if day else frozenset()
-    dateline = _CAPITAL_DATELINE.match(text)
+    dateline = _CAPITAL_DATELINE.search("\n".join(text.lstrip().splitlines()[:DATELINE_LINES]))
     return EventMarks(
         ages=frozenset(_ages(passage)),
         days=days,
