@@ -57,6 +57,14 @@ def outlet_articles_between(conn: sqlite3.Connection, outlet: str, start: str, e
     return [dict(row) for row in rows]
 
 
+def articles_between(conn: sqlite3.Connection, start: str, end: str) -> list[dict[str, Any]]:
+    """The grouping columns of every article dated (published, else fetched) in [start, end],
+    grouped or not; the bounds compare as text (callers pad them)."""
+    rows = conn.execute(f"SELECT {GROUPING_COLUMNS} FROM articles WHERE coalesce(published, fetched_at) BETWEEN ? AND ?",
+                        (start, end))
+    return [dict(row) for row in rows]
+
+
 def grouped_articles_after(conn: sqlite3.Connection, article_id: int) -> list[dict[str, Any]]:
     """Articles with a larger id than ``article_id`` that are in a story, oldest first."""
     rows = conn.execute(

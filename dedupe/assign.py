@@ -39,7 +39,7 @@ class Grouper:
         self.conn = conn
         self.settings = settings
         self.index = StoryIndex(settings)
-        self.profiles = FurnitureProfiles(self._articles_of_outlet)
+        self.profiles = FurnitureProfiles(self._articles_between)
         self.loaded: tuple[float, float] | None = None
         self.dirty: set[int] = set()
         # What of the store the window reflects, so that articles other connections grouped
@@ -74,9 +74,12 @@ class Grouper:
     def reset(self) -> None:
         """Forget the in-memory window (after a rolled-back transaction, say); it reloads as needed."""
         self.index = StoryIndex(self.settings)
-        self.profiles = FurnitureProfiles(self._articles_of_outlet)
+        self.profiles = FurnitureProfiles(self._articles_between)
         self.loaded = None
         self.dirty.clear()
+
+    def _articles_between(self, start: float, end: float) -> list[dict[str, Any]]:
+        return sql.articles_between(self.conn, _iso(start, -TEXT_DATE_SLACK), _iso(end, TEXT_DATE_SLACK))
 
     def _articles_of_outlet(self, outlet: str, start: float, end: float) -> list[dict[str, Any]]:
         return sql.outlet_articles_between(self.conn, outlet, _iso(start, -TEXT_DATE_SLACK), _iso(end, TEXT_DATE_SLACK))

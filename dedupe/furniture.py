@@ -30,16 +30,16 @@ MIN_ARTICLES = 8           # fewer articles than this tell no template from chan
 MIN_DOCUMENT_COUNT = 3     # a term must be on at least this many of them to be furniture …
 FURNITURE_SHARE = 0.25     # … and weighs nothing once it is on this share of them (less, less so)
 
-ArticlesOfOutlet = Callable[[str, float, float], Iterable[Mapping[str, Any]]]
+ArticlesBetween = Callable[[float, float], Iterable[Mapping[str, Any]]]
 
 
 class FurnitureProfiles:
     """Per outlet and day, the weight each of its terms keeps (1 for most; 0 for furniture)."""
 
-    def __init__(self, articles_of_outlet: ArticlesOfOutlet) -> None:
-        # ``articles_of_outlet(outlet, start, end)``: stored articles of the outlet dated in [start, end).
-        self.articles_of_outlet = articles_of_outlet
-        self.day_counts: dict[tuple[str, int], tuple[int, Counter[str]]] = {}
+    def __init__(self, articles_between: ArticlesBetween) -> None:
+        # ``articles_between(start, end)``: stored articles dated in [start, end) (more is filtered out).
+        self.articles_between = articles_between
+        self.day_counts: dict[int, dict[str, tuple[int, Counter[str]]]] = {}
         self.kept: dict[tuple[str, int], dict[str, float]] = {}
 
     def discounted(self, features: ArticleFeatures) -> ArticleFeatures:
@@ -58,23 +58,24 @@ class FurnitureProfiles:
         if key not in self.kept:
             articles, counts = 0, Counter[str]()
             for earlier in range(day - PROFILE_DAYS, day):
-                day_articles, day_counts = self._day(outlet, earlier)
+                day_articles, day_counts = self._day(earlier).get(outlet, (0, Counter()))
                 articles += day_articles
                 counts.update(day_counts)
             self.kept[key] = _kept_weights(articles, counts)
         return self.kept[key]
 
-    def _day(self, outlet: str, day: int) -> tuple[int, Counter[str]]:
-        key = (outlet, day)
-        if key not in self.day_counts:
-            counts: Counter[str] = Counter()
-            articles = 0
-            for row in self.articles_of_outlet(outlet, day * DAY, (day + 1) * DAY):
+    def _day(self, day: int) -> dict[str, tuple[int, Counter[str]]]:
+        """Per outlet: its articles of the day and on how many of them each term is."""
+        if day not in self.day_counts:
+            found: dict[str, tuple[int, Counter[str]]] = {}
+            for row in self.articles_between(day * DAY, (day + 1) * DAY):
                 if day * DAY <= event_time(row) < (day + 1) * DAY:
-                    articles += 1
-                    counts.update(article_features(row).vector.keys())
-            self.day_counts[key] = (articles, counts)
-        return self.day_counts[key]
+                    features = article_features(row)
+                    articles, counts = found.get(features.outlet, (0, Counter()))
+                    counts.update(features.vector.keys())
+                    found[features.outlet] = (articles + 1, counts)
+            self.day_counts[day] = found
+        return self.day_counts[day]
 
 
 def _kept_weights(articles: int, counts: Counter[str]) -> dict[str, float]:

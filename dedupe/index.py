@@ -6,6 +6,7 @@ of its members' vectors, so it does not depend on the order the members joined i
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ class Story:
     last_time: float = -math.inf
     texts: int = 0   # members with text, not just a headline
     pairs: set[tuple[str, str]] = field(default_factory=set)   # every member's headline pairs
+    _core: tuple[tuple[int, int], list[Member]] | None = field(default=None, repr=False, compare=False)
 
     def add(self, features: ArticleFeatures, copy_of: int | None, closeness: float = 1.0) -> None:
         for key, value in features.vector.items():
@@ -80,8 +82,11 @@ class Story:
 
     def core(self, size: int) -> list[Member]:
         """The members that say what the story is: the originals closest to it when they joined."""
-        originals = [member for member in self.members if member.copy_of is None] or self.members
-        return sorted(originals, key=lambda m: (-m.closeness, m.features.event_time, m.features.article_id))[:size]
+        if self._core is None or self._core[0] != (len(self.members), size):
+            originals = [member for member in self.members if member.copy_of is None] or self.members
+            ranked = heapq.nsmallest(size, originals, key=lambda m: (-m.closeness, m.features.event_time, m.features.article_id))
+            self._core = ((len(self.members), size), ranked)
+        return self._core[1]
 
     def original_of(self, features: ArticleFeatures, copy_threshold: float) -> int | None:
         """The member (not itself a copy) whose headline and lead the article repeats most, if any."""
@@ -141,8 +146,9 @@ class StoryIndex:
             if verdict is None:
                 return False
             agreeing += verdict
+        in_core = {id(member) for member in core}
         for member in story.members:
-            if member not in core and self.same_outlet_soon(features, member.features):
+            if id(member) not in in_core and self.same_outlet_soon(features, member.features):
                 if not self.pair_verdict(features, member.features):
                     return False
         return agreeing >= max(1, math.ceil(self.settings.core_agreement * len(core)))
