@@ -47,21 +47,12 @@ def grouped_articles_between(conn: sqlite3.Connection, start: str, end: str) -> 
     return [dict(row) for row in rows]
 
 
-def outlet_articles_between(conn: sqlite3.Connection, outlet: str, start: str, end: str) -> list[dict[str, Any]]:
-    """The grouping columns of an outlet's articles dated (published, else fetched) in [start, end],
-    grouped or not; the bounds compare as text (callers pad them)."""
-    rows = conn.execute(
-        f"SELECT {GROUPING_COLUMNS} FROM articles WHERE outlet = ? AND coalesce(published, fetched_at) BETWEEN ? AND ?",
-        (outlet, start, end),
-    )
-    return [dict(row) for row in rows]
-
-
-def articles_between(conn: sqlite3.Connection, start: str, end: str) -> list[dict[str, Any]]:
-    """The grouping columns of every article dated (published, else fetched) in [start, end],
-    grouped or not; the bounds compare as text (callers pad them)."""
-    rows = conn.execute(f"SELECT {GROUPING_COLUMNS} FROM articles WHERE coalesce(published, fetched_at) BETWEEN ? AND ?",
-                        (start, end))
+def articles_between(conn: sqlite3.Connection, start: str, end: str, outlet: str | None = None) -> list[dict[str, Any]]:
+    """The grouping columns of every article (of ``outlet``, if given) dated (published, else
+    fetched) in [start, end], grouped or not; the bounds compare as text (callers pad them)."""
+    of_outlet = " AND outlet = ?" if outlet is not None else ""
+    rows = conn.execute(f"SELECT {GROUPING_COLUMNS} FROM articles WHERE coalesce(published, fetched_at) BETWEEN ? AND ?{of_outlet}",
+                        (start, end, *([outlet] if outlet is not None else [])))
     return [dict(row) for row in rows]
 
 

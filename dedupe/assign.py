@@ -78,11 +78,8 @@ class Grouper:
         self.loaded = None
         self.dirty.clear()
 
-    def _articles_between(self, start: float, end: float) -> list[dict[str, Any]]:
-        return sql.articles_between(self.conn, _iso(start, -TEXT_DATE_SLACK), _iso(end, TEXT_DATE_SLACK))
-
-    def _articles_of_outlet(self, outlet: str, start: float, end: float) -> list[dict[str, Any]]:
-        return sql.outlet_articles_between(self.conn, outlet, _iso(start, -TEXT_DATE_SLACK), _iso(end, TEXT_DATE_SLACK))
+    def _articles_between(self, start: float, end: float, outlet: str | None = None) -> list[dict[str, Any]]:
+        return sql.articles_between(self.conn, _iso(start, -TEXT_DATE_SLACK), _iso(end, TEXT_DATE_SLACK), outlet)
 
     def _features(self, row: Mapping[str, Any]) -> ArticleFeatures:
         """What grouping compares of an article: its terms, its outlet's furniture weighed down."""
@@ -138,7 +135,7 @@ class Grouper:
         if not (marks.past_days or (marks.follow_up and marks.identifiers)):
             return []
         earlier = [(self._features(row), int(row["story_id"])) for row in
-                   self._articles_of_outlet(features.outlet, features.event_time - FOLLOW_UP_DAYS * DAY, features.event_time)
+                   self._articles_between(features.event_time - FOLLOW_UP_DAYS * DAY, features.event_time, features.outlet)
                    if row["story_id"] is not None and row["id"] != features.article_id]
         found: tuple[float, int] | None = None
         if marks.follow_up and marks.identifiers:

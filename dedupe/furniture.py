@@ -40,13 +40,10 @@ class FurnitureProfiles:
         # ``articles_between(start, end)``: stored articles dated in [start, end) (more is filtered out).
         self.articles_between = articles_between
         self.day_counts: dict[int, dict[str, tuple[int, Counter[str]]]] = {}
-        self.terms_of: dict[int, Iterable[str]] = {}   # terms of articles read meanwhile, by id
         self.kept: dict[tuple[str, int], dict[str, float]] = {}
 
     def discounted(self, features: ArticleFeatures) -> ArticleFeatures:
         """The features with the outlet's furniture weighed down, as of the article's day."""
-        if int(features.event_time // DAY) not in self.day_counts:
-            self.terms_of[features.article_id] = features.vector.keys()   # its day's counts need them later
         kept = self.weights(features.outlet, features.event_time)
         if not kept:
             return features
@@ -73,7 +70,7 @@ class FurnitureProfiles:
             found: dict[str, tuple[int, Counter[str]]] = {}
             for row in self.articles_between(day * DAY, (day + 1) * DAY):
                 if day * DAY <= event_time(row) < (day + 1) * DAY:
-                    terms = self.terms_of.pop(row["id"], None) or article_features(row).vector.keys()
+                    terms = article_features(row).vector.keys()
                     articles, counts = found.get(row["outlet"] or "", (0, Counter()))
                     counts.update(terms)
                     found[row["outlet"] or ""] = (articles + 1, counts)
