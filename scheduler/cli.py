@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
+
 import click
 
 from crawlers.outlets import DECLARED
 from scheduler.crawl import format_summary, run_crawl_child
 from scheduler.daemon import daemon
+from scheduler.feed import DEFAULT_LIMIT, MAX_LIMIT, FeedQuery, build_feed
 from scheduler.grouping_cli import import_command, regroup, stories
 from scheduler.options import config_option, db_option, load, open_store
-from scheduler.serve import serve
+from scheduler.serve import database_name, serve
 from scheduler.status import status
 
 
@@ -56,6 +61,57 @@ def crawl(db_path: str | None, config_file: str | None, outlets: tuple[str, ...]
                 if (names := result.outlets_with_status(status))]
     if problems:
         raise click.ClickException("; ".join(problems))
+
+
+@cli.command()
+@db_option
+@config_option
+@click.option("--category", help="Only stories of this Vorfall, e.g. Unfall (any case).")
+@click.option("--location", help="Only stories at this Ort: a place (Berlin) or a country (Deutschland).")
+@click.option("--search", help="Only stories whose text or any source's text has these words.")
+@click.option("--limit", type=click.IntRange(1, MAX_LIMIT), default=DEFAULT_LIMIT, show_default=True,
+              help="At most N stories, the most recently updated.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False),
+              help="Write the feed to this file (default: stdout).")
+def feed(db_path: str | None, config_file: str | None, category: str | None, location: str | None,
+         search: str | None, limit: int, output: str | None) -> None:
+    """Write an Atom feed of the merged stories, the latest first.
+
+    One entry per story: its headline, teaser, body, Vorfall and Ort, and a
+    link to every source. An entry keeps its id as the story gains sources
+    and its updated time moves, so a feed reader shows each story once.
+    `newsagg serve` serves the same feed at /-/feed.atom.
+
+    \b
+    Example:
+        newsagg feed --db news.db --category Unfall --output unfall.atom
+    """
+    config = load(config_file)
+    path = db_path or config.db
+    conn = open_store(path, readonly=True)
+    document = build_feed(conn, database_name(path), FeedQuery(category, location, search, limit))
+    if output is None:
+        click.echo(document.decode("utf-8"), nl=False)
+        return
+    try:
+        _write_whole(Path(output), document)
+    except OSError as error:
+        raise click.ClickException(f"cannot write {output}: {error.strerror or error}") from None
+
+
+def _write_whole(path: Path, data: bytes) -> None:
+    # A web server or reader may read the file while a cron job rewrites it: never half a feed.
+    umask = os.umask(0)
+    os.umask(umask)
+    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as temporary:
+        try:
+            temporary.write(data)
+            # The temporary file is private; the feed is for whoever may read new files here.
+            os.chmod(temporary.name, 0o666 & ~umask)
+        except BaseException:
+            os.unlink(temporary.name)
+            raise
+    os.replace(temporary.name, path)
 
 
 cli.add_command(serve)

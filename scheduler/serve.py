@@ -22,6 +22,7 @@ from datasette.plugins import DEFAULT_PLUGINS, pm
 
 from crawlers.outlets import is_loopback
 from db.canned import CANNED_QUERIES
+from scheduler.datasette import feed_route
 from scheduler.options import config_option, db_option, load, open_store
 
 logger = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8001
 STATIC_MOUNT = "newsagg-static"
+OWN_PLUGIN = "newsagg"
 _DATA = resources.files("scheduler.datasette")
 
 SETTINGS: dict[str, Any] = {
@@ -64,13 +66,17 @@ def build_metadata(db_name: str) -> dict[str, Any]:
 
 
 def build_datasette(db_path: str) -> Datasette:
-    """A datasette instance on the store with the bundled metadata, settings and style."""
+    """A datasette instance on the store with the bundled metadata, settings, style, templates
+    and the newsagg plugin (the Atom feed)."""
     _unload_third_party_plugins()
+    if not pm.is_registered(feed_route):
+        pm.register(feed_route, name=OWN_PLUGIN)
     return Datasette(
         [db_path],
         metadata=build_metadata(database_name(db_path)),
         settings=SETTINGS,
         static_mounts=[(STATIC_MOUNT, str(_DATA.joinpath("static")))],
+        template_dir=str(_DATA.joinpath("templates")),
     )
 
 
@@ -78,7 +84,7 @@ def _unload_third_party_plugins() -> None:
     # Plugins installed in the environment load themselves; a write plugin must not.
     for plugin in list(pm.get_plugins()):
         name = pm.get_name(plugin)
-        if name not in DEFAULT_PLUGINS:
+        if name not in DEFAULT_PLUGINS and plugin is not feed_route:
             logger.info("not loading datasette plugin %s: newsagg serve is read-only", name)
             pm.unregister(plugin)
 
@@ -96,8 +102,10 @@ def serve(db_path: str | None, config_file: str | None, host: str, port: int) ->
 
     Shows the stories table newest first, with canned queries for the latest
     stories, the most covered ones, the sources of one story, stories only one
-    outlet reports, crawl health per outlet and a search over stories. Listens
-    on 127.0.0.1 unless --host says otherwise. Stop with Ctrl-C.
+    outlet reports, crawl health per outlet and a search over stories, and
+    an Atom feed of the stories at /-/feed.atom (?category=, ?location=, ?q=,
+    ?limit=; see `newsagg feed`). Listens on 127.0.0.1 unless --host says
+    otherwise. Stop with Ctrl-C.
 
     \b
     Example:

@@ -1,0 +1,57 @@
+"""The SQL of the Atom feeds: which merged stories a feed shows.
+
+``newsagg feed`` and the ``/-/feed.atom`` route of ``newsagg serve`` both read through these
+functions, so a file and a served feed with the same filters list the same stories.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+# Datasette's own quoting of a search (each word quoted, "…" kept as a phrase): the same words
+# find the same stories in the feed as in the canned query search_stories.
+from datasette.utils import escape_fts
+
+# A search matches a story's own text or the text of any of its sources: the story shows its
+# representative article, and what another outlet wrote must find it too.
+_MATCHING_STORIES = """stories.id IN (
+    SELECT rowid FROM stories_fts WHERE stories_fts MATCH :search
+    UNION
+    SELECT articles.story_id FROM articles_fts JOIN articles ON articles.id = articles_fts.rowid
+    WHERE articles_fts MATCH :search AND articles.story_id IS NOT NULL
+)"""
+
+# "Berlin" is "Berlin, Deutschland" and "Deutschland" every place in it: a location is a town
+# with its country, or a country alone.
+_AT_LOCATION = """(stories.location COLLATE NOCASE = :location
+    OR substr(stories.location, 1, length(:location) + 2) COLLATE NOCASE = :location || ', '
+    OR substr(stories.location, -length(:location) - 2) COLLATE NOCASE = ', ' || :location)"""
+
+
+def feed_stories(conn: sqlite3.Connection, category: str | None, location: str | None,
+                 search: str | None, limit: int) -> list[dict[str, Any]]:
+    """The most recently updated stories with sources, of ``category`` (any case), at
+    ``location`` and matching ``search`` where given; a blank search is no search."""
+    conditions = ["stories.source_count > 0"]
+    params: dict[str, Any] = {"limit": limit}
+    if category:
+        conditions.append("stories.category COLLATE NOCASE = :category")
+        params["category"] = category
+    if location:
+        conditions.append(_AT_LOCATION)
+        params["location"] = location
+    if search and (quoted := escape_fts(search)):
+        conditions.append(_MATCHING_STORIES)
+        params["search"] = quoted
+    rows = conn.execute(
+        f"SELECT stories.* FROM stories WHERE {' AND '.join(conditions)} "
+        "ORDER BY stories.last_updated DESC, stories.id DESC LIMIT :limit",
+        params,
+    )
+    return [dict(row) for row in rows]
+
+
+def newest_story_update(conn: sqlite3.Connection) -> str | None:
+    """When any story of the store last changed: what an empty feed reports as its update."""
+    return conn.execute("SELECT max(last_updated) FROM stories WHERE source_count > 0").fetchone()[0]
