@@ -112,6 +112,7 @@ def build_feed(conn: sqlite3.Connection, store_name: str, query: FeedQuery, serv
         _link(feed, "alternate", served.home_url, type="text/html")
     for story in stories:
         _entry(feed, story, sources[story["id"]], store_name, served)
+    ET.indent(feed)  # a person reads the file, and a diff of two of them shows what changed
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
 
 
