@@ -79,7 +79,7 @@ def query_from_params(params: Mapping[str, str]) -> FeedQuery:
     Raises ValueError naming a limit that is no whole number from 1 to MAX_LIMIT.
     """
     limit = params.get("limit") or str(DEFAULT_LIMIT)
-    if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
+    if not re.fullmatch("[0-9]{1,4}", limit) or not 1 <= int(limit) <= MAX_LIMIT:
         raise ValueError(f"limit must be a whole number from 1 to {MAX_LIMIT}, not {limit!r}")
     return FeedQuery(params.get("category") or None, params.get("location") or None,
                      params.get("q") or None, int(limit))
