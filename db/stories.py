@@ -12,7 +12,7 @@ from typing import Any
 
 _GROUPING_COLUMN_NAMES = (
     "id", "url", "canonical_url", "outlet", "title", "teaser", "body", "published", "fetched_at",
-    "dateline", "story_id", "copy_of",
+    "dateline", "content_hash", "story_id", "copy_of",
 )
 GROUPING_COLUMNS = ", ".join(_GROUPING_COLUMN_NAMES)
 STORY_FIELDS = (

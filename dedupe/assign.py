@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from db import stories as sql
 from db.store import count_rows, transaction
-from dedupe.features import ArticleFeatures, article_features, event_time
+from dedupe.features import ArticleFeatures, article_features, article_terms, event_time
 from dedupe.evidence import FOLLOW_UP_DAYS
 from dedupe.furniture import DAY, FurnitureProfiles
 from dedupe.index import Match, StoryIndex, cosine
@@ -25,6 +25,9 @@ from dedupe.settings import GroupingSettings
 log = logging.getLogger(__name__)
 HOUR = 3600.0
 TEXT_DATE_SLACK = timedelta(days=1)  # stored dates in other offsets compare as text only roughly
+# An article is read again for the window, its outlet's furniture profiles and follow-up lookups;
+# its features are kept for this many articles (the few days a busy import or crawl works on).
+KNOWN_FEATURES = 50_000
 
 
 def grouping_key(article: Mapping[str, Any]) -> tuple[float, str]:
@@ -39,7 +42,8 @@ class Grouper:
         self.conn = conn
         self.settings = settings
         self.index = StoryIndex(settings)
-        self.profiles = FurnitureProfiles(self._articles_between)
+        self.known: dict[tuple[int, str], ArticleFeatures] = {}
+        self.profiles = FurnitureProfiles(self._articles_between, self._terms)
         self.loaded: tuple[float, float] | None = None
         self.dirty: set[int] = set()
         # What of the store the window reflects, so that articles other connections grouped
@@ -74,7 +78,7 @@ class Grouper:
     def reset(self) -> None:
         """Forget the in-memory window (after a rolled-back transaction, say); it reloads as needed."""
         self.index = StoryIndex(self.settings)
-        self.profiles = FurnitureProfiles(self._articles_between)
+        self.profiles = FurnitureProfiles(self._articles_between, self._terms)
         self.loaded = None
         self.dirty.clear()
 
@@ -83,7 +87,21 @@ class Grouper:
 
     def _features(self, row: Mapping[str, Any]) -> ArticleFeatures:
         """What grouping compares of an article: its terms, its outlet's furniture weighed down."""
-        return self.profiles.discounted(article_features(row))
+        return self.profiles.discounted(self._plain_features(row))
+
+    def _terms(self, row: Mapping[str, Any]) -> Iterable[str]:
+        known = self.known.get((int(row["id"]), row["content_hash"]))
+        return (known or article_terms(row)).vector.keys()
+
+    def _plain_features(self, row: Mapping[str, Any]) -> ArticleFeatures:
+        # Keyed by content hash too: an article updated meanwhile is read afresh.
+        key = (int(row["id"]), row["content_hash"])
+        found = self.known.get(key)
+        if found is None:
+            if len(self.known) >= KNOWN_FEATURES:
+                del self.known[next(iter(self.known))]
+            found = self.known[key] = article_features(row)
+        return found
 
     def _catch_up_with_other_writers(self) -> None:
         version = sql.data_version(self.conn)
@@ -134,7 +152,9 @@ class Grouper:
         marks = features.marks
         if not (marks.past_days or (marks.follow_up and marks.identifiers)):
             return []
-        earlier = [(self._features(row), int(row["story_id"])) for row in
+        # Marks are not furniture: the outlet's profiles of those days are needed only for the
+        # cosine with the few reports about a day the article names.
+        earlier = [(self._plain_features(row), int(row["story_id"])) for row in
                    self._articles_between(features.event_time - FOLLOW_UP_DAYS * DAY, features.event_time, features.outlet)
                    if row["story_id"] is not None and row["id"] != features.article_id]
         found: tuple[float, int] | None = None
@@ -148,7 +168,7 @@ class Grouper:
             days_reported = report.marks.days | report.marks.weekdays | {_day_of(report.event_time)}
             if marks.past_days.isdisjoint(days_reported) or marks.conflicts(report.marks):
                 continue
-            similarity = cosine(features, report)
+            similarity = cosine(features, self.profiles.discounted(report))
             if similarity >= self.settings.threshold and (found is None or similarity > found[0]):
                 found = (similarity, story_id)
         if found is None or not sql.story_exists(self.conn, found[1]):

@@ -78,8 +78,22 @@ def event_time(article: Mapping[str, Any]) -> float:
     return moment if moment is not None else 0.0
 
 
-def article_features(article: Mapping[str, Any]) -> ArticleFeatures:
-    """Features of an article row (title, teaser, body, outlet, published, fetched_at, id)."""
+@dataclass(frozen=True)
+class ArticleTerms:
+    """An article's weighted terms and the texts they come from."""
+
+    title: str
+    teaser: str
+    raw_lead: str
+    lead: str
+    title_words: list[str]
+    language: str
+    vector: dict[str, float]
+
+
+def article_terms(article: Mapping[str, Any]) -> ArticleTerms:
+    """The weighted terms of an article row (title, teaser, body, outlet): all that an outlet's
+    furniture profile needs, and the most of what ``article_features`` computes."""
     title, run_on = _headline_and_run_on(article.get("title") or "")
     title = clean_title(title, (article.get("outlet") or "",))
     teaser = " ".join(filter(None, (_text(run_on), _text(article.get("teaser") or ""))))
@@ -97,17 +111,24 @@ def article_features(article: Mapping[str, Any]) -> ArticleFeatures:
                 counts[key] += count
                 weights[key] = max(weight, weights.get(key, 0.0))
     vector = {key: weights[key] * math.log1p(counts[key]) for key in counts}
+    return ArticleTerms(title, teaser, raw_lead, lead, title_words, language, vector)
+
+
+def article_features(article: Mapping[str, Any]) -> ArticleFeatures:
+    """Features of an article row (title, teaser, body, outlet, published, fetched_at, id)."""
+    terms = article_terms(article)
     return ArticleFeatures(
         article_id=int(article.get("id") or 0),
         event_time=event_time(article),
         outlet=article.get("outlet") or "",
-        language=language,
-        vector=vector,
-        norm=math.sqrt(sum(value * value for value in vector.values())),
-        copy_key=fold(f"{title} {teaser} {lead}")[:COPY_CHARS],
+        language=terms.language,
+        vector=terms.vector,
+        norm=math.sqrt(sum(value * value for value in terms.vector.values())),
+        copy_key=fold(f"{terms.title} {terms.teaser} {terms.lead}")[:COPY_CHARS],
         url=article.get("url") or "",
-        pairs=headline_pairs(title_words, language),
-        marks=event_marks(title, f"{teaser}\n{raw_lead}" if teaser else raw_lead, parse_time(article.get("published"))),
+        pairs=headline_pairs(terms.title_words, terms.language),
+        marks=event_marks(terms.title, f"{terms.teaser}\n{terms.raw_lead}" if terms.teaser else terms.raw_lead,
+                          parse_time(article.get("published"))),
     )
 
 

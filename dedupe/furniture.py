@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from dedupe.features import ArticleFeatures, article_features, event_time
+from dedupe.features import ArticleFeatures, article_terms, event_time
 
 DAY = 86400.0
 PROFILE_DAYS = 7           # the days of an outlet's articles its profile is learned from
@@ -31,14 +31,16 @@ MIN_DOCUMENT_COUNT = 3     # a term must be on at least this many of them to be 
 FURNITURE_SHARE = 0.25     # … and weighs nothing once it is on this share of them (less, less so)
 
 ArticlesBetween = Callable[[float, float], Iterable[Mapping[str, Any]]]
+TermsOf = Callable[[Mapping[str, Any]], Iterable[str]]
 
 
 class FurnitureProfiles:
     """Per outlet and day, the weight each of its terms keeps (1 for most; 0 for furniture)."""
 
-    def __init__(self, articles_between: ArticlesBetween) -> None:
+    def __init__(self, articles_between: ArticlesBetween, terms_of: TermsOf | None = None) -> None:
         # ``articles_between(start, end)``: stored articles dated in [start, end) (more is filtered out).
         self.articles_between = articles_between
+        self.terms_of = terms_of or (lambda row: article_terms(row).vector.keys())
         self.day_counts: dict[int, dict[str, tuple[int, Counter[str]]]] = {}
         self.kept: dict[tuple[str, int], dict[str, float]] = {}
 
@@ -56,11 +58,12 @@ class FurnitureProfiles:
         day = int(moment // DAY)
         key = (outlet, day)
         if key not in self.kept:
-            articles, counts = 0, Counter[str]()
-            for earlier in range(day - PROFILE_DAYS, day):
-                day_articles, day_counts = self._day(earlier).get(outlet, (0, Counter()))
-                articles += day_articles
-                counts.update(day_counts)
+            days = [self._day(earlier).get(outlet, (0, Counter())) for earlier in range(day - PROFILE_DAYS, day)]
+            articles = sum(day_articles for day_articles, _ in days)
+            counts = Counter[str]()
+            if articles >= MIN_ARTICLES:
+                for _, day_counts in days:
+                    counts.update(day_counts)
             self.kept[key] = _kept_weights(articles, counts)
         return self.kept[key]
 
@@ -70,7 +73,7 @@ class FurnitureProfiles:
             found: dict[str, tuple[int, Counter[str]]] = {}
             for row in self.articles_between(day * DAY, (day + 1) * DAY):
                 if day * DAY <= event_time(row) < (day + 1) * DAY:
-                    terms = article_features(row).vector.keys()
+                    terms = self.terms_of(row)
                     articles, counts = found.get(row["outlet"] or "", (0, Counter()))
                     counts.update(terms)
                     found[row["outlet"] or ""] = (articles + 1, counts)

@@ -22,6 +22,7 @@ COPY_MIN_SIMILARITY = 0.6
 # Two texts of some length share a rare word or two by chance (a town, a person, "Silvester"):
 # an article with text joins a story on what they share beyond their strongest shared terms.
 IGNORED_SHARED_TERMS = 2
+FAMILY_CHARS = 5
 # One outlet rarely reports one event twice within this long, unless it says so (an update).
 SAME_OUTLET_HOURS = 24.0
 
@@ -29,10 +30,30 @@ SAME_OUTLET_HOURS = 24.0
 def cosine(first: ArticleFeatures, second: ArticleFeatures) -> float:
     if not first.norm or not second.norm:
         return 0.0
-    if len(first.vector) > len(second.vector):
+    return _dot(first.vector, second.vector) / (first.norm * second.norm)
+
+
+def broad_cosine(first: ArticleFeatures, second: ArticleFeatures) -> float:
+    """The cosine without the shared word families that add most to it (see ``_dot``)."""
+    if not first.norm or not second.norm:
+        return 0.0
+    return _dot(first.vector, second.vector, broad=True) / (first.norm * second.norm)
+
+
+def _dot(first: dict[str, float], second: dict[str, float], broad: bool = False) -> float:
+    """Dot product of two term vectors; ``broad``: without the IGNORED_SHARED_TERMS shared word
+    families that add most to it. Two texts on one subject share its words ("Corona",
+    "Coronavirus", "Corona-Krise" are one family: the same first FAMILY_CHARS letters), a town or
+    a person; two reports of one event share more than that."""
+    if len(first) > len(second):
         first, second = second, first
-    other = second.vector
-    return sum(value * other.get(key, 0.0) for key, value in first.vector.items()) / (first.norm * second.norm)
+    if not broad:
+        return sum(value * second.get(key, 0.0) for key, value in first.items())
+    families: dict[str, float] = defaultdict(float)
+    for key, value in first.items():
+        if key in second:
+            families[key if key.startswith("#") else key[:FAMILY_CHARS]] += value * second[key]
+    return sum(sorted(families.values(), reverse=True)[IGNORED_SHARED_TERMS:])
 
 
 @dataclass
@@ -65,20 +86,11 @@ class Story:
         self.first_time = min(self.first_time, features.event_time)
         self.last_time = max(self.last_time, features.event_time)
 
-    def similarity(self, features: ArticleFeatures) -> float:
-        """Cosine of the article's vector with the story's summed vector."""
+    def similarity(self, features: ArticleFeatures, broad: bool = False) -> float:
+        """Cosine of the article's vector with the story's summed vector (``broad``: see ``_dot``)."""
         if not features.norm or self.norm_squared <= 0:
             return 0.0
-        dot = sum(value * self.vector.get(key, 0.0) for key, value in features.vector.items())
-        return dot / (features.norm * math.sqrt(self.norm_squared))
-
-    def broad_similarity(self, features: ArticleFeatures) -> float:
-        """The cosine without the IGNORED_SHARED_TERMS terms that add most to it: two reports of
-        different events share a town or a person, one event shows in more than that."""
-        if not features.norm or self.norm_squared <= 0:
-            return 0.0
-        shared = sorted((value * self.vector[key] for key, value in features.vector.items() if key in self.vector), reverse=True)
-        return sum(shared[IGNORED_SHARED_TERMS:]) / (features.norm * math.sqrt(self.norm_squared))
+        return _dot(features.vector, self.vector, broad) / (features.norm * math.sqrt(self.norm_squared))
 
     def core(self, size: int) -> list[Member]:
         """The members that say what the story is: the originals closest to it when they joined."""
@@ -123,7 +135,7 @@ class StoryIndex:
             freshness = self.freshness(story, features.event_time)
             texts = self.compares_texts(features, story.story_id)
             threshold = self.settings.text_threshold if texts else self.settings.threshold
-            score = (story.broad_similarity(features) if texts else similarity) * freshness
+            score = (story.similarity(features, broad=True) if texts else similarity) * freshness
             copy_of = None
             if similarity >= COPY_MIN_SIMILARITY:
                 copy_of = story.original_of(features, self.settings.copy_threshold)
@@ -160,8 +172,9 @@ class StoryIndex:
         ``outlet_veto``, then they merely do not match)."""
         if first.marks.conflicts(second.marks):
             return None
-        similarity = cosine(first, second)
-        threshold = self.settings.text_threshold if first.has_text and second.has_text else self.settings.threshold
+        texts = first.has_text and second.has_text
+        similarity = broad_cosine(first, second) if texts else cosine(first, second)
+        threshold = self.settings.text_threshold if texts else self.settings.threshold
         if self.same_outlet_soon(first, second) and not (first.marks.follow_up or second.marks.follow_up):
             return similarity >= self.settings.same_outlet_factor * threshold or (None if outlet_veto else False)
         return similarity >= threshold
@@ -189,15 +202,11 @@ class StoryIndex:
         return features.has_text and all(self.stories[story_id].texts for story_id in story_ids)
 
     def story_similarity(self, first_id: int, second_id: int, broad: bool = False) -> float:
-        """Cosine of two stories' vectors (``broad``: without the IGNORED_SHARED_TERMS terms that
-        add most to it), lowered by the silence between them."""
+        """Cosine of two stories' vectors (``broad``: see ``_dot``), lowered by the silence between them."""
         first, second = self.stories[first_id], self.stories[second_id]
-        if len(first.vector) > len(second.vector):
-            first, second = second, first
         if first.norm_squared <= 0 or second.norm_squared <= 0:
             return 0.0
-        shared = sorted((value * second.vector[key] for key, value in first.vector.items() if key in second.vector), reverse=True)
-        dot = sum(shared[IGNORED_SHARED_TERMS:] if broad else shared)
+        dot = _dot(first.vector, second.vector, broad)
         gap = max(0.0, second.first_time - first.last_time, first.first_time - second.last_time)
         return dot / math.sqrt(first.norm_squared * second.norm_squared) * self._decay(gap)
 
