@@ -6,7 +6,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -33,6 +33,7 @@ class ArticleFeatures:
     copy_key: str                # folded headline + lead, for recognising copies
     url: str = ""
     pairs: frozenset[tuple[str, str]] = frozenset()  # headline term pairs (see headline_pairs)
+    headline: dict[str, float] = field(default_factory=dict)  # the headline's own terms, weighed alike
     marks: EventMarks = EventMarks()                 # who, when, where: what tells incidents apart
 
     @property
@@ -127,9 +128,22 @@ def article_features(article: Mapping[str, Any]) -> ArticleFeatures:
         copy_key=fold(f"{terms.title} {terms.teaser} {terms.lead}")[:COPY_CHARS],
         url=article.get("url") or "",
         pairs=headline_pairs(terms.title_words, terms.language),
+        headline=headline_vector(terms.title_words, terms.language),
         marks=event_marks(terms.title, f"{terms.teaser}\n{terms.raw_lead}" if terms.teaser else terms.raw_lead,
                           parse_time(article.get("published"))),
     )
+
+
+def headline_vector(title_words: list[str], language: str) -> dict[str, float]:
+    """The headline's weighted terms alone: what two reports with text say in one line."""
+    counts: Counter[str] = Counter()
+    weights: dict[str, float] = {}
+    for token in title_words:
+        key, weight = term(token, language)
+        if weight > 0:
+            counts[key] += 1
+            weights[key] = weight
+    return {key: weights[key] * math.log1p(counts[key]) for key in counts}
 
 
 def headline_pairs(title_words: list[str], language: str) -> frozenset[tuple[str, str]]:

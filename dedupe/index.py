@@ -40,6 +40,17 @@ def broad_cosine(first: ArticleFeatures, second: ArticleFeatures) -> float:
     return _dot(first.vector, second.vector, broad=True) / (first.norm * second.norm)
 
 
+def headlines_match(first: ArticleFeatures, second: ArticleFeatures, threshold: float) -> float:
+    """The cosine of two headlines when they share a pair of terms and reach ``threshold`` (else
+    0): two reports whose headlines say the same thing report one event whatever else their pages
+    carry (a page's text may be an unrelated box, or a lead of other words)."""
+    if first.pairs.isdisjoint(second.pairs):
+        return 0.0
+    norms = math.sqrt(sum(v * v for v in first.headline.values()) * sum(v * v for v in second.headline.values()))
+    similarity = _dot(first.headline, second.headline) / norms if norms else 0.0
+    return similarity if similarity >= threshold else 0.0
+
+
 def _dot(first: dict[str, float], second: dict[str, float], broad: bool = False) -> float:
     """Dot product of two term vectors; ``broad``: without the IGNORED_SHARED_TERMS shared word
     families that add most to it. Two texts on one subject share its words ("Corona",
@@ -136,6 +147,11 @@ class StoryIndex:
             texts = self.compares_texts(features, story.story_id)
             threshold = self.settings.text_threshold if texts else self.settings.threshold
             score = (story.similarity(features, broad=True) if texts else similarity) * freshness
+            if texts and score < threshold:
+                # On the scale of text scores: as far above its threshold as the headlines are above theirs.
+                score = max(score, freshness * threshold / self.settings.threshold * max(
+                    (headlines_match(features, member.features, self.settings.threshold)
+                     for member in story.core(self.settings.core_size)), default=0.0))
             copy_of = None
             if similarity >= COPY_MIN_SIMILARITY:
                 copy_of = story.original_of(features, self.settings.copy_threshold)
@@ -177,7 +193,7 @@ class StoryIndex:
         threshold = self.settings.text_threshold if texts else self.settings.threshold
         if self.same_outlet_soon(first, second) and not (first.marks.follow_up or second.marks.follow_up):
             return similarity >= self.settings.same_outlet_factor * threshold or (None if outlet_veto else False)
-        return similarity >= threshold
+        return similarity >= threshold or (texts and headlines_match(first, second, self.settings.threshold) > 0)
 
     def same_outlet_soon(self, first: ArticleFeatures, second: ArticleFeatures) -> bool:
         return first.outlet == second.outlet and abs(first.event_time - second.event_time) <= SAME_OUTLET_HOURS * 3600

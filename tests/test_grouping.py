@@ -283,3 +283,24 @@ def test_regroup_of_police_releases_equals_two_imports_of_a_shuffled_file(store,
     regrouped = {url: story_id for url, story_id, _ in story_assignments(store)}
     assert partition(regrouped) == partition(incremental)
     assert len(partition(regrouped)) < len(releases)   # the follow-ups joined, so the test can fail
+
+
+# Real SemEval articles of one day: two pairs rated "same story" (animal tests for a Corona vaccine;
+# Guterres on the world's fight against the virus), Austria's vice-chancellor on a "Lerneffekt", and
+# two headlines of one prison riot in Mexico, one of them run on into an unrelated question box.
+ANIMAL_TESTS = (SEMEVAL + "1586893419", SEMEVAL + "1587582551")
+GUTERRES = (SEMEVAL + "1564750167", SEMEVAL + "1564478228")
+LERNEFFEKT = SEMEVAL + "1569283195"
+PRISON_RIOT = (SEMEVAL + "1484152927", SEMEVAL + "1483963364")
+
+
+def test_reports_sharing_only_their_subject_corona_stay_apart(store, tmp_path):
+    stories = imported(store, tmp_path, lines("semeval-de-subjects-sample.jsonl"))
+    assert stories[ANIMAL_TESTS[0]] == stories[ANIMAL_TESTS[1]]
+    assert stories[GUTERRES[0]] == stories[GUTERRES[1]]
+    assert len({stories[ANIMAL_TESTS[0]], stories[GUTERRES[0]], stories[LERNEFFEKT]}) == 3
+
+
+def test_two_headlines_saying_the_same_join_although_one_page_carries_unrelated_text(store, tmp_path):
+    stories = imported(store, tmp_path, lines("semeval-de-subjects-sample.jsonl"))
+    assert stories[PRISON_RIOT[0]] == stories[PRISON_RIOT[1]]
