@@ -1,11 +1,14 @@
 """Category (Vorfall) and location (Ort) accuracy of merged stories on the made-by-us labels.
 
-    python benchmarks/describe_quality.py [--data ../shared/data] [--misses tune|held-out|all]
+    python benchmarks/describe_quality.py [--data ../shared/data] [--misses tune|held-out|new|all]
 
 Reads tests/data/describe-labels.made-by-us.jsonl: 112 articles we labeled by reading them (the 5
 fixture pages, 71 German SemEval articles, 36 English UCI headlines), split into a tune half,
-which the cue words and place rules were fitted to, and a held-out half, which they were not.
-Each article becomes a one-source story (``dedupe.merge.merged_story``). A location is right
+which the cue words and place rules were fitted to, and a held-out half, which they were not;
+each becomes a one-source story (``dedupe.merge.merged_story``). And
+tests/data/describe-new-sample.made-by-us.jsonl (half "new"): 105 stories labeled before the
+rules of issue 10 were written — 45 SemEval articles, 40 police releases, and 20 UCI stories
+made of 8 headlines each, so that a story's Vorfall is what its sources say together. A location is right
 when it equals the label, or one of the label's ``also`` answers, after case and umlaut folding
 (None = the article names no clear place). Also prints how often the category agrees with the
 UCI data set's own topic labels (b/t/e/m) on all its dev headlines.
@@ -26,14 +29,15 @@ from dedupe.merge import merged_story  # noqa: E402
 from dedupe.text import fold  # noqa: E402
 
 LABELS = TEST_DATA / "describe-labels.made-by-us.jsonl"
-HALVES = ("tune", "held-out")
+NEW_SAMPLE = TEST_DATA / "describe-new-sample.made-by-us.jsonl"
+HALVES = ("tune", "held-out", "new")
 UCI_TOPICS = {"b": "Wirtschaft", "t": "Technik", "e": "Kultur", "m": "Gesundheit"}
 
 
-def one_source_story(article: dict[str, Any]) -> dict[str, Any]:
-    member = {"id": 1, "copy_of": None, "dateline": None, "fetched_at": article.get("published"),
-              "teaser": None, "body": None, **article}
-    return merged_story([member])
+def story_of(articles: list[dict[str, Any]]) -> dict[str, Any]:
+    members = [{"id": number, "copy_of": None, "dateline": None, "fetched_at": article.get("published"),
+                "teaser": None, "body": None, **article} for number, article in enumerate(articles, 1)]
+    return merged_story(members)
 
 
 def location_is_right(predicted: str | None, label: dict[str, Any]) -> bool:
@@ -43,7 +47,8 @@ def location_is_right(predicted: str | None, label: dict[str, Any]) -> bool:
 
 def articles_by_source(data: Path) -> dict[str, dict[str, Any]]:
     sources = fixture_articles()
-    for path in (data / "semeval-de" / "dev-articles.jsonl", data / "uci-news" / "dev.jsonl"):
+    for path in (data / "semeval-de" / "dev-articles.jsonl", data / "uci-news" / "dev.jsonl",
+                 data / "police-de" / "dev.jsonl"):
         for row in read_jsonl(path):
             sources.setdefault(row["url"], row)
     return sources
@@ -57,23 +62,24 @@ def main() -> None:
     sources = articles_by_source(args.data)
     right: dict[str, Counter[str]] = {half: Counter() for half in HALVES}
     misses = []
-    for label in read_jsonl(LABELS):
-        article = sources[label["source"]]
-        story = one_source_story(article)
+    labels = read_jsonl(LABELS) + [{"half": "new", **label} for label in read_jsonl(NEW_SAMPLE)]
+    for label in labels:
+        articles = [sources[source] for source in label.get("sources", [label.get("source")])]
+        story = story_of(articles)
         counts = right[label["half"]]
         counts["articles"] += 1
         counts["category"] += story["category"] == label["category"]
         counts["location"] += location_is_right(story["location"], label)
         if args.misses in (label["half"], "all") and (story["category"] != label["category"]
                                                       or not location_is_right(story["location"], label)):
-            misses.append(f"  [{label['half']}] {article['title'][:70]!r}\n      got {story['category']} / "
+            misses.append(f"  [{label['half']}] {articles[0]['title'][:70]!r}\n      got {story['category']} / "
                           f"{story['location']}; labeled {label['category']} / {label['location']}"
                           + (f" (also {label['also']})" if label.get("also") else ""))
     for half, counts in right.items():
         print(f"{half:>8} ({counts['articles']} articles): category {counts['category'] / counts['articles']:.2f}"
               f"  location {counts['location'] / counts['articles']:.2f}")
     uci = read_jsonl(args.data / "uci-news" / "dev.jsonl")
-    agree = sum(one_source_story(row)["category"] == UCI_TOPICS[row["category"]] for row in uci)
+    agree = sum(story_of([row])["category"] == UCI_TOPICS[row["category"]] for row in uci)
     print(f"UCI topic labels (b/t/e/m as Wirtschaft/Technik/Kultur/Gesundheit), {len(uci)} headlines:"
           f" category agrees {agree / len(uci):.2f}")
     if misses:
