@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import unicodedata
 from typing import Any
 
 from scrapy.crawler import Crawler
@@ -14,12 +13,15 @@ from db.schema import connect
 from db.store import content_hash, transaction, upsert_article
 from dedupe.assign import Grouper
 from dedupe.settings import GroupingSettings
+from dedupe.text import repair
+
 
 def clean_text(value: Any) -> Any:
-    """NFC, no stray whitespace within lines; paragraphs (blank lines) kept."""
+    """Mojibake repaired, NFC, no soft hyphens, no stray whitespace within lines; paragraphs
+    (blank lines) kept; quotes and dashes as the page has them."""
     if not isinstance(value, str):
         return value
-    value = unicodedata.normalize("NFC", value).replace("\u00ad", "")
+    value = repair(value).replace("\u00ad", "")
     paragraphs = (" ".join(part.split()) for part in value.split("\n\n"))
     return "\n\n".join(p for p in paragraphs if p) or None
 

@@ -57,6 +57,15 @@ def upsert_outlet(conn: sqlite3.Connection, name: str, title: str, home_url: str
     )
 
 
+def name_outlets(conn: sqlite3.Connection, outlets: Mapping[str, tuple[str, str]]) -> None:
+    """Record outlets not known yet by (title, home URL), so that stories name them by title; an
+    outlet already recorded (declared, or named by an earlier import) keeps its title."""
+    conn.executemany(
+        "INSERT INTO outlets (name, title, home_url, domains) VALUES (?, ?, ?, '[]') ON CONFLICT(name) DO NOTHING",
+        [(name, title, home_url) for name, (title, home_url) in outlets.items()],
+    )
+
+
 # --- articles ------------------------------------------------------------------------
 
 def _row_values(article: Mapping[str, Any]) -> list[Any]:

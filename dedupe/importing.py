@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
-from db.store import content_hash, transaction, upsert_article
+from db.store import content_hash, name_outlets, transaction, upsert_article
 from dedupe.assign import Grouper, grouping_key
 from dedupe.features import parse_time
 from dedupe.settings import GroupingSettings
+from dedupe.text import repair
 
-OPTIONAL_TEXT = ("outlet", "teaser", "body", "published")
+OPTIONAL_TEXT = ("outlet", "publisher", "teaser", "body", "published")
+# Some exports escape punctuation in names: "Seattle Post Intelligencer \(blog\)", "24\/7 Wall St.".
+_ESCAPED = re.compile(r"\\(?=[^\w\s])")
 @dataclass
 class ImportResult:
     read: int = 0
@@ -58,15 +63,30 @@ def parse_line(text: str, fetched_at: str) -> dict[str, Any]:
         "url": url,
         "canonical_url": url,
         "outlet": (raw.get("outlet") or "").strip() or urlsplit(url).hostname or "unknown",
-        "title": raw["title"].strip(),
-        "teaser": raw.get("teaser"),
-        "body": raw.get("body"),
+        # Text is repaired where it enters (mojibake, entities), as the crawl does; never normalised.
+        "title": repair(raw["title"]).strip(),
+        "teaser": repair(raw["teaser"]) if raw.get("teaser") else None,
+        "body": repair(raw["body"]) if raw.get("body") else None,
         "published": raw.get("published") or None,
-        "authors": authors,
+        "authors": [repair(author) for author in authors],
         "fetched_at": fetched_at,
+        "publisher": _ESCAPED.sub("", repair(raw.get("publisher") or "")).strip() or None,
     }
     article["content_hash"] = content_hash(article)
     return article
+
+
+def outlet_names(articles: Iterable[dict[str, Any]]) -> dict[str, tuple[str, str]]:
+    """Each outlet's name — the publisher its articles give most often (ties: the first) — and home
+    URL, for the outlets whose articles name a publisher."""
+    publishers: dict[str, Counter[str]] = {}
+    homes: dict[str, str] = {}
+    for article in articles:
+        if article["publisher"]:
+            publishers.setdefault(article["outlet"], Counter())[article["publisher"]] += 1
+            parts = urlsplit(article["url"])
+            homes.setdefault(article["outlet"], f"{parts.scheme}://{parts.netloc}/")
+    return {outlet: (counts.most_common(1)[0][0], homes[outlet]) for outlet, counts in publishers.items()}
 
 
 def read_articles(lines: TextIO, result: ImportResult, fetched_at: str) -> Iterator[dict[str, Any]]:
@@ -97,6 +117,8 @@ def import_file(
     with open(path, encoding="utf-8", errors="replace") as lines:
         articles = sorted(read_articles(lines, result, fetched_at), key=grouping_key)
     grouper = Grouper(conn, settings)
+    with transaction(conn):   # before grouping, so the first stories already name them
+        name_outlets(conn, outlet_names(articles))
     for start in range(0, len(articles), batch_size):
         batch = articles[start:start + batch_size]
         try:

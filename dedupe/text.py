@@ -1,4 +1,5 @@
-"""Text normalisation, language guess, tokens and their weights (German first, English too).
+"""Text normalisation, language guess, tokens and their weights (German first, English too);
+and, apart from those matching keys, the text a reader sees: repaired, headline cut from run-on text.
 
 A token's weight says how much sharing it tells about two texts reporting the same event. It
 comes from the word's frequency in the language at large (the ``wordfreq`` lists), not from the
@@ -12,6 +13,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
+import ftfy
 from wordfreq import top_n_list, zipf_frequency
 
 DEFAULT_LANGUAGE = "de"
@@ -148,3 +150,143 @@ def _stem(word: str, language: str) -> str:
                 word = word[: -len(suffix)]
                 break
     return word[:KEY_LENGTH]
+
+
+# --- what a reader sees ----------------------------------------------------------------
+# Matching keys above drop quotes and fold letters; a reader's text keeps the source's quotes,
+# apostrophes, dashes and case. These functions never feed the matching.
+
+# Curly quotes are the source's typography, not damage: ftfy's default would make „…“ into "…".
+_REPAIR = ftfy.TextFixerConfig(uncurl_quotes=False, explain=False)
+# Mojibake someone ran through NFKC before us: "Ã¼" (ü read as Latin-1) became "Ã1⁄4", which ftfy
+# no longer recognises; putting the fraction back lets it decode the ü.
+_FRACTIONS = {"1\u20444": "¼", "1\u20442": "½", "3\u20444": "¾"}
+_NFKC_FRACTION = re.compile(f"(?<=[ÃÂ])(?:{'|'.join(_FRACTIONS)})")
+
+
+def repair(text: str) -> str:
+    """The text with mojibake ("fÃ¼r") and HTML entities decoded, in NFC; quotes as they were."""
+    text = _NFKC_FRACTION.sub(lambda match: _FRACTIONS[match.group()], text)
+    return ftfy.fix_text(text, _REPAIR)
+
+
+def tidy(text: str) -> str:
+    """One space between words, nothing else changed."""
+    return " ".join(text.split())
+
+
+HEADLINE_WORDS = 25        # a "title" line longer than this has text run on after its headline
+MAX_HEADLINE_CHARS = 160   # a cut headline longer than this is cut again (at a dash, colon, comma, else a space)
+MIN_HEADLINE_WORDS = 3     # a cut leaves at least this much headline
+FURNITURE_WORDS = 6        # at most this much page furniture between headline and text ("| Tiroler Tageszeitung Online")
+# A German sentence runs on after a headline without a full stop: "… im Irak Der TV-Sender …".
+# These words start sentences and are written small inside one (formal "Sie" is not among them).
+_SENTENCE_STARTS_DE = (
+    "Der Die Das Den Dem Des Ein Eine Einen Einem Einer Eines Am Im In Bei Nach Mit Seit Auf Aus Von "
+    "Vor Zum Zur Für Um Unter Über Laut Als Wenn Wie Wer Was Wo Es Er Wir Ich Nun Jetzt Doch Aber Auch "
+    "Dabei Damit Dass Denn Dort Hier Heute Gestern Bereits Zwei Drei Vier Fünf Mehrere Trotz Wegen "
+    "Während Nachdem Bis Ab Diese Dieser Dieses Man Noch Gegen"
+).split()
+_AFTER_WORD = r"(?<=[\w)»“”\"'’])\s+"
+_RUN_ON_DE = re.compile(rf"{_AFTER_WORD}(?=[„«»\"‚]?(?:{'|'.join(_SENTENCE_STARTS_DE)})\s)")
+# Where an article's text starts after its headline, in any language: a dateline with an agency
+# ("Rust (dpa) - …", "KÖLN (dpa-AFX) - …"), an ad label.
+_TEXT_STARTS = re.compile(r"\s+(?=[A-ZÄÖÜ][\w./-]*\s\([^()]{2,20}\)\s[-–—]\s|Anzeige\s)")
+# … or a dateline of a place and a full stop ("… gestiegen Essen. Auf dem Weg …", "Speyer.Zur …"),
+# or a quote that opens a sentence ("… auf Soleimani «Sie sagten …"), unless the word before makes
+# them part of a sentence ("… im Irak. Die …", "… mit „Entschiedenheit“ …").
+_TEXT_STARTS_AFTER_WORD = re.compile(rf"{_AFTER_WORD}(?=[A-ZÄÖÜ][\w/-]{{3,}}\.(?:\s|[A-ZÄÖÜ])|[„«][A-ZÄÖÜ])")
+_OUTLET_BAR = re.compile(r"\s+\|\s+")
+_CLAUSE_BREAK = re.compile(r"\s+[-–—]\s|[,:;](?=\s)")
+_TRAILING_PUNCTUATION = re.compile(r"(?:\s+[-–—|]|[,;:])+$")
+# A sentence ends at . ! ? … before a capital — not after a number ("am 2. Januar"), an initial
+# ("Jos. A. Bank") or a common abbreviation.
+_SENTENCE_END = re.compile(r"[.!?…]+[\"“”»«'’)]*(?=\s+[„\"«»‚'(]?[A-ZÄÖÜ])")
+_NOT_AN_END = re.compile(r"(?:^|\s)(?:\d+|\w|(?i:dr|prof|nr|st|str|bzw|ca|vgl|inkl|mio|mrd|mr|mrs|ms|jr|sr|abs|evtl|ggf|usw|z\.b|u\.a|d\.h))$")
+_AD_LABEL = re.compile(r"^(?:Anzeige\s+)+")
+
+
+def sentence_ends(text: str) -> list[int]:
+    """Where each sentence of ``text`` but the last ends (the offset after its punctuation)."""
+    return [match.end() for match in _SENTENCE_END.finditer(text) if not _NOT_AN_END.search(text[: match.start()])]
+
+
+def split_headline(title: str, language: str = DEFAULT_LANGUAGE) -> tuple[str, str]:
+    """A title as (headline, the text run on after it). The headline is the start of the title as
+    the source wrote it: its first line, and of a first line of more than HEADLINE_WORDS words the
+    part before its text starts (else its first sentence), at most MAX_HEADLINE_CHARS, never cut
+    mid-word."""
+    first, _, rest = title.strip().partition("\n")
+    first = first.rstrip()
+    if len(first.split()) <= HEADLINE_WORDS:
+        return first, rest.strip()
+    end, start = _text_start(first, language)
+    if end > MAX_HEADLINE_CHARS:   # at the last dash, colon or comma within the bound, else word
+        bound = first[: MAX_HEADLINE_CHARS + 1]
+        clauses = [m.start() for m in _CLAUSE_BREAK.finditer(bound) if len(bound[: m.start()].split()) >= MIN_HEADLINE_WORDS]
+        end = start = max(clauses, default=bound.rfind(" "))
+    headline = _TRAILING_PUNCTUATION.sub("", first[:end])
+    return headline, f"{first[start:].strip()}\n{rest}".strip()
+
+
+def _text_start(line: str, language: str) -> tuple[int, int]:
+    """Where a run-on line's headline ends and its text starts: at the earliest sign of text after
+    MIN_HEADLINE_WORDS words, else after the first sentence, else at the line's end."""
+    def headline_long_enough(offset: int) -> bool:
+        return len(line[:offset].split()) >= MIN_HEADLINE_WORDS
+
+    starts = [(m.start(), m.end()) for m in _TEXT_STARTS.finditer(line)]
+    starts += [(m.start(), m.end()) for m in _TEXT_STARTS_AFTER_WORD.finditer(line)
+               if line[: m.start()].split()[-1].casefold() not in _function_words(language)]
+    if language == "de":
+        starts += [(m.start(), m.end()) for m in _RUN_ON_DE.finditer(line)]
+    for bar in _OUTLET_BAR.finditer(line):   # "… gekommen | Tiroler Tageszeitung Online Bei einem …"
+        after = [start for end, start in starts if end > bar.end() and len(line[bar.end():end].split()) <= FURNITURE_WORDS]
+        starts.append((bar.start(), min(after, default=bar.end())))
+    repeat = _repeated_headline(line)
+    if repeat:
+        starts.append(repeat)
+    starts = [cut for cut in starts if headline_long_enough(cut[0])]
+    if starts:   # the earliest end; of two signs there, the one that skips more furniture
+        return min(starts, key=lambda cut: (cut[0], -cut[1]))
+    end = next((offset for offset in sentence_ends(line) if headline_long_enough(offset)), len(line))
+    return end, end
+
+
+def _repeated_headline(line: str) -> tuple[int, int] | None:
+    """(end of the headline, end of its repetition) when the text starts by repeating the headline
+    ("Silberdistel ehrt Jahresmeister Silberdistel ehrt Jahresmeister Von …"), perhaps after a word
+    or two of page furniture ("… in 2020 - Politikexpress Deutsches Kinderhilfswerk …")."""
+    spans = [(m.start(), m.end(), fold(re.sub(r"\W", "", m.group()))) for m in re.finditer(r"\S+", line)]
+    spans = [span for span in spans if span[2]][: HEADLINE_WORDS * 2]   # " : " is no word
+    for later in range(MIN_HEADLINE_WORDS, len(spans)):
+        same = 0
+        while later + same < len(spans) and same < later and spans[same][2] == spans[later + same][2]:
+            same += 1
+        if same >= MIN_HEADLINE_WORDS and same >= later - 3:
+            return spans[same - 1][1], spans[later + same - 1][1]
+    return None
+
+
+def split_lead(paragraphs: list[str], minimum: int = 120, maximum: int = 400) -> tuple[str, list[str]]:
+    """A text's lead — its first sentences, at least ``minimum`` characters where it has them,
+    without sentences of the page (cookie notes, "Anzeige") — and the paragraphs after it (the rest
+    of the one it ends in first). A lead longer than ``maximum`` is cut at a word boundary, with "…"."""
+    taken: list[str] = []
+    for index, paragraph in enumerate(paragraphs):
+        start = 0
+        for end in [*sentence_ends(paragraph), len(paragraph)]:
+            sentence = _AD_LABEL.sub("", paragraph[start:end].strip())
+            start = end
+            if sentence and not _BOILERPLATE.search(sentence):
+                taken.append(sentence)
+            if len(" ".join(taken)) >= minimum:
+                rest = paragraph[start:].strip()
+                return _at_most(" ".join(taken), maximum), [rest] * bool(rest) + paragraphs[index + 1:]
+    return _at_most(" ".join(taken), maximum), []
+
+
+def _at_most(text: str, maximum: int) -> str:
+    if len(text) <= maximum:
+        return text
+    return _TRAILING_PUNCTUATION.sub("", text[: text.rfind(" ", 0, maximum)]) + " …"
