@@ -1,22 +1,33 @@
-"""A merged story from its sources: title and teaser of the most representative one, an
-extractive body whose every paragraph names its outlet, category, location, dates, counts."""
+"""A merged story from its sources: the headline of the most representative one, a teaser, an
+extractive body whose every paragraph names its outlet, category, location, dates, counts.
+
+Title, teaser and body are the sources' own words (quotes, dashes and case as they wrote them,
+only white space tidied); the matching keys of ``dedupe.text.normalise`` never reach them."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from rapidfuzz import fuzz
 
 from dedupe.category import categorise
 from dedupe.features import ArticleFeatures, article_features
 from dedupe.location import dateline_of, locate
-from dedupe.text import normalise
+from dedupe.text import split_headline, split_lead, strip_boilerplate, tidy, words
 
 PARAGRAPHS_PER_SOURCE = 2
 MAX_PARAGRAPHS = 8
-NEW_INFORMATION = 70   # a paragraph this alike (token_set_ratio) to one already taken adds nothing
+NEW_INFORMATION = 70   # a paragraph this alike to one taken (token_set_ratio), or to the title or teaser
+                       # as a whole (token_sort_ratio), adds nothing
 ATTRIBUTION = {"de": "Laut {outlet}: {text}", "en": "According to {outlet}: {text}"}
+MIN_PARAGRAPH_WORDS = 3   # a line with fewer words (page furniture aside) is no paragraph of text
+
+
+class SourceText(NamedTuple):
+    headline: str
+    teaser: str | None
+    paragraphs: list[str]   # its text: what its "title" ran on after the headline (where it did), then its body
 
 
 def merged_story(members: Sequence[Mapping[str, Any]], known: Mapping[int, ArticleFeatures] | None = None) -> dict[str, Any]:
@@ -28,10 +39,15 @@ def merged_story(members: Sequence[Mapping[str, Any]], known: Mapping[int, Artic
     language = features[representative["id"]].language
     originals = [member for member in members if member["copy_of"] is None]
     dates = [member["published"] or member["fetched_at"] for member in members]
+    # Copies repeat an original word for word; the representative may be one.
+    sources = [representative] + [m for m in originals if m["id"] != representative["id"]]
+    texts = {member["id"]: _source_text(member, features[member["id"]].language) for member in sources}
+    title = texts[representative["id"]].headline
+    teaser, after_lead = _teaser(sources, texts)
     return {
-        "title": normalise(representative["title"]),
-        "teaser": normalise(representative["teaser"] or "") or None,
-        "body": _attributed_body(representative, originals, language),
+        "title": title,
+        "teaser": teaser,
+        "body": _attributed_body(sources, texts, after_lead, [title, teaser or ""], language),
         "category": categorise([m["title"] for m in originals], [_lead(m) for m in originals]),
         "location": locate(_datelines(originals), [m["title"] for m in originals], [_lead(m) for m in originals], language),
         "first_seen": min(dates),
@@ -56,9 +72,32 @@ def _most_representative(members: Sequence[Mapping[str, Any]], features: Mapping
     return max(members, key=lambda member: (closeness(member), -members.index(member)))
 
 
-def _paragraphs(member: Mapping[str, Any]) -> list[str]:
-    text = member["body"] or member["teaser"] or member["title"]
-    return [normalise(part) for part in text.split("\n") if normalise(part)]
+def _source_text(member: Mapping[str, Any], language: str) -> SourceText:
+    """A source's headline, teaser and paragraphs of text, white space tidied."""
+    headline, run_on = split_headline(member["title"], language)
+    return SourceText(headline, tidy(member["teaser"] or "") or None,
+                      _text_paragraphs(run_on) + _text_paragraphs(member["body"] or ""))
+
+
+def _text_paragraphs(text: str) -> list[str]:
+    """The lines of a text that say something beyond page furniture ("OK", "Jetzt teilen:", a date,
+    "Den vollständigen Artikel lesen ...")."""
+    lines = (tidy(line) for line in text.split("\n"))
+    return [line for line in lines if len(words(strip_boilerplate(line))) >= MIN_PARAGRAPH_WORDS]
+
+
+def _teaser(sources: Sequence[Mapping[str, Any]], texts: Mapping[int, SourceText]) -> tuple[str | None, dict[int, list[str]]]:
+    """A source's teaser (the representative's first); else the lead of the first source with text
+    (the representative's first), and that source's paragraphs after its lead, by its id."""
+    for member in sources:
+        if texts[member["id"]].teaser:
+            return texts[member["id"]].teaser, {}
+    for member in sources:
+        if texts[member["id"]].paragraphs:
+            lead, after = split_lead(texts[member["id"]].paragraphs)
+            if lead:
+                return lead, {member["id"]: after}
+    return None, {}
 
 
 def _lead(member: Mapping[str, Any]) -> str:
@@ -74,25 +113,48 @@ def _datelines(members: Sequence[Mapping[str, Any]]) -> list[str]:
     return found
 
 
-def _attributed_body(representative: Mapping[str, Any], originals: Sequence[Mapping[str, Any]], language: str) -> str:
-    """The representative's first paragraphs, then what each other outlet adds, each attributed."""
+def _attributed_body(sources: Sequence[Mapping[str, Any]], texts: Mapping[int, SourceText],
+                     after_lead: Mapping[int, list[str]], shown: list[str], language: str) -> str | None:
+    """The representative's paragraphs, then what each other outlet adds, each attributed; none that
+    repeats the title or teaser (``shown``) or a paragraph taken before. The source the teaser is
+    the lead of goes on after it (``after_lead``)."""
     template = ATTRIBUTION.get(language, ATTRIBUTION["de"])
     taken: list[str] = []
     body: list[str] = []
-    sources = [representative] + [m for m in originals if m["id"] != representative["id"]]
     seen_outlets: set[str] = set()
     for member in sources:
         if member["outlet"] in seen_outlets or len(body) >= MAX_PARAGRAPHS:
             continue
         seen_outlets.add(member["outlet"])
+        text = texts[member["id"]]
         added = 0
-        for paragraph in _paragraphs(member):
+        # A source without text adds its headline (the representative's is the title).
+        paragraphs = after_lead.get(member["id"], text.paragraphs) if text.paragraphs else [text.headline]
+        for paragraph in paragraphs:
+            paragraph = _without_repeated_start(paragraph, shown)
             if added == PARAGRAPHS_PER_SOURCE or len(body) >= MAX_PARAGRAPHS:
                 break
-            if any(fuzz.token_set_ratio(paragraph, earlier) >= NEW_INFORMATION for earlier in taken):
+            if not paragraph or _repeats(paragraph, shown) or _adds_nothing(paragraph, taken):
                 continue
             taken.append(paragraph)
             outlet = member.get("outlet_title") or member["outlet"]
             body.append(template.format(outlet=outlet, text=paragraph))
             added += 1
-    return "\n\n".join(body)
+    return "\n\n".join(body) or None
+
+
+def _without_repeated_start(paragraph: str, shown: Sequence[str]) -> str:
+    """A paragraph that starts with the title or teaser ("Headline Text …"), from where they end."""
+    for text in shown:
+        if text and paragraph.startswith(text):
+            paragraph = paragraph[len(text):].strip()
+    return paragraph
+
+
+def _repeats(paragraph: str, shown: Sequence[str]) -> bool:
+    """Alike as a whole to the title or teaser (a long paragraph that uses their words is not)."""
+    return any(text and fuzz.token_sort_ratio(paragraph, text) >= NEW_INFORMATION for text in shown)
+
+
+def _adds_nothing(paragraph: str, taken: Sequence[str]) -> bool:
+    return any(fuzz.token_set_ratio(paragraph, earlier) >= NEW_INFORMATION for earlier in taken)
