@@ -155,21 +155,31 @@ LEFT JOIN crawl_runs AS last_run ON last_run.id = (
 ORDER BY known.outlet""",
 )
 
+# A story matches through its own text or through any of its sources, since the story shows
+# only its representative article's words; each story is listed once, at its best match (in a
+# GROUP BY with min(), SQLite takes the other columns from the row holding the minimum).
 SEARCH_STORIES = CannedQuery(
     name="search_stories",
     title="Search stories",
     description=(
-        "Full-text search over the title, teaser and body of every merged story, best match "
-        "first. Each word must occur; accents and umlauts are folded (Munchen finds München); "
-        "put words in double quotes to search for a phrase."
+        "Full-text search over every merged story and every one of its sources (title, teaser "
+        "and body), best match first. Each word must occur; accents and umlauts are folded "
+        "(Munchen finds München); put words in double quotes to search for a phrase."
     ),
-    sql="""SELECT stories.id AS story_id, stories.title,
-    snippet(stories_fts, -1, '»', '«', '…', 12) AS match,
+    sql="""WITH matches(story_id, rank, match) AS (
+    SELECT stories_fts.rowid, stories_fts.rank, snippet(stories_fts, -1, '»', '«', '…', 12)
+    FROM stories_fts WHERE stories_fts MATCH escape_fts(:q)
+    UNION ALL
+    SELECT articles.story_id, articles_fts.rank, snippet(articles_fts, -1, '»', '«', '…', 12)
+    FROM articles_fts JOIN articles ON articles.id = articles_fts.rowid
+    WHERE articles_fts MATCH escape_fts(:q) AND articles.story_id IS NOT NULL
+),
+best AS (SELECT story_id, min(rank) AS rank, match FROM matches GROUP BY story_id)
+SELECT stories.id AS story_id, stories.title, best.match,
     stories.category, stories.location,
     stories.source_count AS articles, stories.outlet_count AS outlets, stories.last_updated
-FROM stories_fts JOIN stories ON stories.id = stories_fts.rowid
-WHERE stories_fts MATCH escape_fts(:q)
-ORDER BY stories_fts.rank
+FROM best JOIN stories ON stories.id = best.story_id
+ORDER BY best.rank, stories.id
 LIMIT 50""",
 )
 

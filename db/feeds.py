@@ -1,7 +1,8 @@
-"""The SQL of the Atom feeds: which merged stories a feed shows.
+"""The SQL of the Atom feeds and the served story pages: which merged stories a reader sees.
 
-``newsagg feed`` and the ``/-/feed.atom`` route of ``newsagg serve`` both read through these
-functions, so a file and a served feed with the same filters list the same stories.
+``newsagg feed``, the ``/-/feed.atom`` route of ``newsagg serve`` and its front page all read
+through these functions, so a file, a served feed and the page with the same filters list the
+same stories.
 """
 
 from __future__ import annotations
@@ -33,8 +34,42 @@ def feed_stories(conn: sqlite3.Connection, category: str | None, location: str |
                  search: str | None, limit: int) -> list[dict[str, Any]]:
     """The most recently updated stories with sources, of ``category`` (any case), at
     ``location`` and matching ``search`` where given; a blank search is no search."""
+    where, params = _story_filters(category, location, search)
+    rows = conn.execute(
+        f"SELECT stories.* FROM stories WHERE {where} "
+        "ORDER BY stories.last_updated DESC, stories.id DESC LIMIT :limit",
+        {**params, "limit": limit},
+    )
+    return [dict(row) for row in rows]
+
+
+# The columns a reader filters the stories by, by the names of the filters.
+FACET_COLUMNS = {"category": "stories.category", "location": "stories.location"}
+
+
+def story_facet(conn: sqlite3.Connection, facet: str, category: str | None, location: str | None,
+                search: str | None, limit: int) -> list[dict[str, Any]]:
+    """The most frequent values of ``facet`` (a key of FACET_COLUMNS) among the stories the
+    other filters select, with how many stories have each: the choices of a filter."""
+    column = FACET_COLUMNS[facet]
+    where, params = _story_filters(category, location, search)
+    rows = conn.execute(
+        f"SELECT {column} AS value, count(*) AS stories FROM stories WHERE {where} AND {column} IS NOT NULL "
+        f"GROUP BY {column} ORDER BY stories DESC, value LIMIT :limit",
+        {**params, "limit": limit},
+    )
+    return [dict(row) for row in rows]
+
+
+def story_by_id(conn: sqlite3.Connection, story_id: int) -> dict[str, Any] | None:
+    row = conn.execute("SELECT * FROM stories WHERE id = ?", (story_id,)).fetchone()
+    return dict(row) if row else None
+
+
+def _story_filters(category: str | None, location: str | None, search: str | None) -> tuple[str, dict[str, Any]]:
+    """The WHERE condition (over ``stories``) and its parameters of the filters that are set."""
     conditions = ["stories.source_count > 0"]
-    params: dict[str, Any] = {"limit": limit}
+    params: dict[str, Any] = {}
     if category:
         conditions.append("stories.category COLLATE NOCASE = :category")
         params["category"] = category
@@ -44,12 +79,7 @@ def feed_stories(conn: sqlite3.Connection, category: str | None, location: str |
     if search and (quoted := escape_fts(search)):
         conditions.append(_MATCHING_STORIES)
         params["search"] = quoted
-    rows = conn.execute(
-        f"SELECT stories.* FROM stories WHERE {' AND '.join(conditions)} "
-        "ORDER BY stories.last_updated DESC, stories.id DESC LIMIT :limit",
-        params,
-    )
-    return [dict(row) for row in rows]
+    return " AND ".join(conditions), params
 
 
 def newest_story_update(conn: sqlite3.Connection) -> str | None:

@@ -126,17 +126,25 @@ def xml_text(value: Any) -> str:
 
 
 def rfc3339(value: str | None) -> str:
-    """A stored ISO 8601 time as RFC 3339 in UTC (so that such times compare as text), read
-    as UTC where it names no zone."""
+    """A stored ISO 8601 time as RFC 3339 in UTC (so that such times compare as text)."""
+    moment = stored_time(value)
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else EPOCH
+
+
+def stored_time(value: str | None) -> datetime | None:
+    """A stored ISO 8601 time, read as UTC where it names no zone; None where it is no time."""
     if not value:
-        return EPOCH
+        return None
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        return EPOCH
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def paragraphs(text: str | None) -> list[str]:
+    """The paragraphs of a stored body (separated by blank lines), without empty ones."""
+    return [part.strip() for part in _PARAGRAPH_BREAK.split(text or "") if part.strip()]
 
 
 def _entry(feed: ET.Element, story: dict[str, Any], sources: list[dict[str, Any]],
@@ -157,7 +165,7 @@ def _entry(feed: ET.Element, story: dict[str, Any], sources: list[dict[str, Any]
     if main:
         _link(entry, "alternate", main, type="text/html")
     for source in sources:
-        if _is_web_url(source["url"]):
+        if is_web_url(source["url"]):
             _link(entry, "related", source["url"], title=f"{source['outlet_title']}: {source['title']}")
     if story["teaser"]:
         _atom(entry, "summary", story["teaser"])
@@ -169,9 +177,8 @@ def _content_html(story: dict[str, Any], sources: list[dict[str, Any]]) -> str:
     div = ET.Element("div")
     if story["teaser"]:
         _add(_add(div, "p"), "strong", story["teaser"])
-    for paragraph in _PARAGRAPH_BREAK.split(story["body"] or ""):
-        if paragraph.strip():
-            _add(div, "p", paragraph.strip())
+    for paragraph in paragraphs(story["body"]):
+        _add(div, "p", paragraph)
     _add(div, "h3", "Details")
     details = _add(div, "dl")
     for label, value in (("Vorfall", story["category"]), ("Ort", story["location"])):
@@ -182,7 +189,7 @@ def _content_html(story: dict[str, Any], sources: list[dict[str, Any]]) -> str:
     listing = _add(_add(details, "dd"), "ul")
     for source in sources:
         item = _add(listing, "li", f"{source['outlet_title']}: ")
-        if _is_web_url(source["url"]):
+        if is_web_url(source["url"]):
             _add(item, "a", source["title"], href=source["url"])
         else:
             _tail(item, source["title"])
@@ -192,12 +199,12 @@ def _content_html(story: dict[str, Any], sources: list[dict[str, Any]]) -> str:
 
 
 def _representative_url(story: dict[str, Any], sources: list[dict[str, Any]]) -> str | None:
-    web = [source for source in sources if _is_web_url(source["url"])]
+    web = [source for source in sources if is_web_url(source["url"])]
     chosen = [source for source in web if source["article_id"] == story["representative_article_id"]] or web
     return chosen[0]["url"] if chosen else None
 
 
-def _is_web_url(url: str | None) -> bool:
+def is_web_url(url: str | None) -> bool:
     # An imported line may carry any URL; a javascript: or data: link has no place in a reader.
     return bool(url) and urlsplit(url).scheme in ("http", "https")
 

@@ -22,7 +22,7 @@ from datasette.plugins import DEFAULT_PLUGINS, pm
 
 from crawlers.outlets import is_loopback
 from db.canned import CANNED_QUERIES
-from scheduler.datasette import feed_route
+from scheduler.datasette import feed_route, story_pages
 from scheduler.options import config_option, db_option, load, open_store
 
 logger = logging.getLogger(__name__)
@@ -30,7 +30,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8001
 STATIC_MOUNT = "newsagg-static"
-OWN_PLUGIN = "newsagg"
+# Our own plugins by the names datasette lists them under.
+OWN_PLUGINS = {"newsagg": feed_route, "newsagg-story-pages": story_pages}
 _DATA = resources.files("scheduler.datasette")
 
 SETTINGS: dict[str, Any] = {
@@ -67,10 +68,11 @@ def build_metadata(db_name: str) -> dict[str, Any]:
 
 def build_datasette(db_path: str) -> Datasette:
     """A datasette instance on the store with the bundled metadata, settings, style, templates
-    and the newsagg plugin (the Atom feed)."""
+    and the newsagg plugins (the Atom feed, the story pages)."""
     _unload_third_party_plugins()
-    if not pm.is_registered(feed_route):
-        pm.register(feed_route, name=OWN_PLUGIN)
+    for name, plugin in OWN_PLUGINS.items():
+        if not pm.is_registered(plugin):
+            pm.register(plugin, name=name)
     return Datasette(
         [db_path],
         metadata=build_metadata(database_name(db_path)),
@@ -84,7 +86,7 @@ def _unload_third_party_plugins() -> None:
     # Plugins installed in the environment load themselves; a write plugin must not.
     for plugin in list(pm.get_plugins()):
         name = pm.get_name(plugin)
-        if name not in DEFAULT_PLUGINS and plugin is not feed_route:
+        if name not in DEFAULT_PLUGINS and plugin not in OWN_PLUGINS.values():
             logger.info("not loading datasette plugin %s: newsagg serve is read-only", name)
             pm.unregister(plugin)
 

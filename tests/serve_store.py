@@ -1,8 +1,9 @@
-"""A small store of real German articles for the `newsagg serve` tests, and the served store.
+"""Stores of real German articles for the `newsagg serve` tests, and the served store.
 
-The five articles are the real fixture pages' expected values (tests/fixtures/pages), one
-story each. One source is MADE UP (named made_up_*): a second outlet's report of the
-tanker story, so that one story has two sources from two outlets.
+``build_store``: the five articles are the real fixture pages' expected values
+(tests/fixtures/pages), one story each. One source is MADE UP (named made_up_*): a second
+outlet's report of the tanker story, so that one story has two sources from two outlets.
+``import_samples``: real sample lines of tests/data, grouped by the real `newsagg import`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from crawlers.outlets import register_outlets
 from db.schema import connect
@@ -26,6 +28,9 @@ from db.store import finish_run, start_run, transaction, upsert_article
 from db.stories import create_story, place_article, update_story
 
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
+DATA = Path(__file__).resolve().parent / "data"
+# The real German samples a reader's pages are shown with (tests/data/PROVENANCE.md).
+GERMAN_SAMPLES = ("semeval-de-labeled-sample.jsonl", "police-de-sample.jsonl")
 
 TANKER_TITLE = "Russlands Schattenflotte: USA stoppen sanktioniertes Geisterschiff"
 KING_TITLE_START = "Nostradamus-Vorhersage"
@@ -115,6 +120,32 @@ def _write_runs(conn: Any) -> None:
     start_run(conn, "run-1", "rosenheim24", 1, "2026-01-07T22:00:00+00:00")
     finish_run(conn, "run-1", "rosenheim24", "2026-01-07T22:00:30+00:00", "failed",
                {"failed": 1}, [TANKER_FAILED_RUN_ERROR])
+
+
+def import_samples(db_path: Path, names: tuple[str, ...] = GERMAN_SAMPLES, moved_to: str | None = None) -> dict[str, int]:
+    """Import these files of tests/data with one `newsagg import` (which groups its lines in date
+    order, whatever file they come from), each URL moved onto the base ``moved_to`` (a local
+    server standing in for the originals) where given; return story title → story id."""
+    lines = [json.loads(line) for name in names for line in (DATA / name).read_text(encoding="utf-8").splitlines()]
+    if moved_to:
+        lines = [{**line, "url": moved_url(line["url"], moved_to)} for line in lines]
+    samples = db_path.parent / "samples.jsonl"
+    samples.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "scheduler", "import", str(samples), "--db", str(db_path)],
+                          env={**os.environ, "NEWSAGG_CONFIG": ""}, capture_output=True, text=True, timeout=300)
+    if done.returncode != 0:
+        raise RuntimeError(f"newsagg import failed: {done.stdout}{done.stderr}")
+    conn = connect(str(db_path))
+    try:
+        return {row["title"]: row["id"] for row in conn.execute("SELECT id, title FROM stories")}
+    finally:
+        conn.close()
+
+
+def moved_url(url: str, base: str) -> str:
+    """``url``'s path (and query) on ``base``."""
+    parts = urlsplit(url)
+    return base + parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def free_port() -> int:
