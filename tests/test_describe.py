@@ -82,10 +82,10 @@ def test_datelines_of_several_places_from_home_take_the_first():
 
 
 @pytest.mark.parametrize(("headline", "expected"), [
-    ("Light earthquake felt in Anchorage", "Anchorage, United States"),
+    ("Light earthquake felt in Anchorage", "Anchorage, Vereinigte Staaten"),
     ("Mark Carney faces lawmakers over FX", None),                         # a person, not Carney, Oklahoma
     ("White House: $179B Fannie/Freddie profits expected", None),          # not Casablanca's translated name
-    ("Colorado collects $2M in recreational pot taxes", "United States"),  # a US state: the country
+    ("Colorado collects $2M in recreational pot taxes", "Vereinigte Staaten"),  # a US state: the country
 ])
 def test_english_headlines_name_places_in_english(headline, expected):
     assert locate([], [headline], [""], "en") == expected
