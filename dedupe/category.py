@@ -7,7 +7,11 @@ words into compounds, so a German cue may also match as a word's beginning ("Unf
 category ("Brand", "festgenommen"); weak ones only lean towards it ("Feuerwehr", "Polizei") and
 count half. A headline's words count thrice. Incidents come first: when an accident, fire,
 storm or crime is reported with enough evidence it is the story's category even if politics or
-business words are more numerous, since that is what the reader wants to find.
+business words are more numerous, since that is what the reader wants to find. A story's
+category is what most of its sources say, each source voting with its own headline and lead: one
+"assault" among eight headlines about transit ridership does not make the story a crime. A source
+without cues votes for "Sonstiges" with half a vote, so that a few sources naming a topic outweigh
+many saying nothing in particular.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import zip_longest
 
 from dedupe.text import fold, guess_language, words
 
@@ -27,6 +32,7 @@ WEAK = 0.5
 MIN_EVIDENCE = 2.0        # one headline cue, or two lead cues
 INCIDENT_SHARE = 0.5      # an incident wins with at least this share of the best topic's score
 MIN_COMPOUND = 7          # a compound is longer than its head: "Küchenbrand", not "brand" itself
+SILENT_VOTE = 1 / 3     # the vote of a source whose words name no category: three weigh as one that names one
 
 
 @dataclass(frozen=True)
@@ -53,7 +59,7 @@ CUES: dict[str, dict[str, Cues]] = {
                        starts="brandstift brandursache brandort brandschaden brandanschlag feuerwehreinsatz losch",
                        ends="brand brande feuer gebrannt", weak="feuerwehr rauch geloscht loschen loscharbeiten"),
         "Unfall": _cues("unfall unfalle verungluckt verungluckte kollidiert kollision geprallt prallte prallt "
-                        "uberschlagen uberschlug uberrollt entgleist absturz abgesturzt zusammenstoss",
+                        "uberschlagen uberschlug uberrollt entgleist absturz abgesturzt zusammenstoss angefahren verunfallt verunfallte",
                         starts="unfall verungluck zusammenstoss zusammenprall auffahr",
                         ends="unfall unfalle unfallen absturz",
                         weak="autofahrer autofahrerin fahrbahn pkw lkw motorradfahrer radfahrer fussganger "
@@ -67,11 +73,13 @@ CUES: dict[str, dict[str, Cues]] = {
                               "diebstahl dieb diebe gestohlen betrug betruger tater taterin tatverdachtige tatverdachtiger "
                               "angeklagt anklage verurteilt haftstrafe korperverletzung vergewaltigt vergewaltigung "
                               "missbrauch schlagerei randale randalierer ubergriffe ubergriff geiselnahme erpressung "
-                              "messerangriff messerstiche schusse straftat straftaten",
+                              "messerangriff messerstiche schusse straftat straftaten sachbeschadigung landfriedensbruch "
+                              "drogeneinfluss betaubungsmittel betaubungsmitteln",
                               starts="tatverdacht messerstich vergewaltig korperverletz strafverfahren ermittlungsverfahren",
                               ends="mord diebstahl raub betrug straftaten delikte",
                               weak="polizei polizeiprasidium staatsanwaltschaft ermittler ermittelt ermittlungen gericht "
-                                   "landgericht prozess angegriffen angriff attackiert messer waffe drogen opfer"),
+                                   "landgericht prozess angegriffen angriff attackiert messer waffe drogen opfer cannabis "
+                                   "marihuana drogentest"),
         # Corona alone does not make a story a health story: in 2020 every business and political story named it.
         "Gesundheit": _cues("epidemie infiziert infektion infektionen infizierte impfstoff impfung quarantane krankenhaus "
                             "krankheit erkrankt erkrankte intensivstation gesundheit gesundheitsamt",
@@ -145,18 +153,24 @@ CUES: dict[str, dict[str, Cues]] = {
 
 
 def categorise(headlines: Iterable[str], texts: Iterable[str], language: str | None = None) -> str:
-    """The category with the most cue evidence (an incident first), else "Sonstiges".
-    ``language`` ("de", "en") is guessed from the words when not given."""
-    headlines, texts = list(headlines), list(texts)
-    language = language or guess_language([token for text in headlines + texts for token in _tokens(text)][:LANGUAGE_WORDS])
-    scores: Counter[str] = Counter()
-    for headline in headlines:
-        for category, score in _cue_scores(headline, language, TITLE_WORDS):
-            scores[category] += score
-    for text in texts:
-        for category, score in _cue_scores(text, language, 0):
-            scores[category] += score
-    return _decide(scores)
+    """The category most sources have; each source's is the one with the most cue evidence in its
+    headline and text (an incident first), else "Sonstiges". ``headlines`` and ``texts`` are the
+    sources', in the same order; ``language`` ("de", "en") is guessed from the words when not given.
+    Ties go to the category with the most evidence over all sources."""
+    sources = list(zip_longest(headlines, texts, fillvalue=""))
+    language = language or guess_language([token for source in sources for text in source
+                                           for token in _tokens(text)][:LANGUAGE_WORDS])
+    votes: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    for headline, text in sources:
+        scores = Counter(dict(_cue_scores(headline, language, TITLE_WORDS)))
+        scores.update(dict(_cue_scores(text, language, 0)))
+        category = _decide(scores)
+        votes[category] += SILENT_VOTE if category == OTHER else 1
+        total.update(scores)
+    if not votes:
+        return OTHER
+    return max(votes, key=lambda category: (votes[category], total[category], category != OTHER))
 
 
 @lru_cache(maxsize=50_000)
