@@ -10,6 +10,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import lxml.html
 import pytest
 from click.testing import CliRunner
 from datasette.plugins import pm
@@ -20,8 +21,8 @@ from db.store import transaction
 from scheduler import serve as serve_module
 from scheduler.cli import cli
 from serve_store import (
-    KING_TITLE_START, MADE_UP_TANKER_REPORT, TANKER_FAILED_RUN_ERROR, TANKER_TITLE, build_store, served,
-    write_story,
+    KING_TITLE_START, MADE_UP_TANKER_REPORT, TANKER_FAILED_RUN_ERROR, TANKER_TITLE, build_store, import_samples,
+    served, write_story,
 )
 
 PARAMETERLESS_QUERIES = [query.name for query in CANNED_QUERIES if not query.parameters]
@@ -235,3 +236,147 @@ def _made_up_article(outlet: str, title: str, published: str) -> dict[str, Any]:
     url = f"https://example.org/made-up/{outlet}/{published}"
     return {"url": url, "canonical_url": url, "outlet": outlet, "title": title, "teaser": None, "body": "",
             "published": published, "fetched_at": published, "content_hash": f"made up {url}"}
+
+
+# A word of the police sample's "Raub am Modeon - Zeugen gesucht" only, which is not the
+# representative of its story (its follow-up "Vorgetäuschter Raub am Modeon" is).
+ONLY_IN_A_FOLLOWED_UP_SOURCE = "Mountainbike"
+
+
+@pytest.fixture(scope="module")
+def german_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real German samples of tests/data, imported and grouped by `newsagg import`."""
+    db_path = tmp_path_factory.mktemp("german") / "news.db"
+    import_samples(db_path)
+    return db_path
+
+
+@pytest.fixture(scope="module")
+def german_site(german_store: Path) -> InProcess:
+    return InProcess(german_store)
+
+
+def _html(site: InProcess, path: str, **params: Any) -> Any:
+    response = site.get(path, **params)
+    assert response.status_code == 200, response.text
+    return lxml.html.fromstring(response.text)
+
+
+def _text(page: Any, xpath: str) -> str:
+    return " ".join(" ".join(page.xpath(f"string({xpath})").split()).split())
+
+
+def _db_rows(db_path: Path, sql: str, *params: object) -> list[dict[str, Any]]:
+    with sqlite3.connect(db_path) as conn:
+        conn.row_factory = sqlite3.Row
+        return [dict(row) for row in conn.execute(sql, params)]
+
+
+def test_every_story_page_shows_its_title_teaser_details_and_a_link_to_every_source(
+    german_site: InProcess, german_store: Path
+) -> None:
+    stories = _db_rows(german_store, "SELECT * FROM stories WHERE source_count > 0")
+    assert len(stories) > 30
+    for story in stories:
+        page = _html(german_site, f"/stories/{story['id']}")
+        assert _text(page, "//h1") == story["title"]
+        assert _text(page, "//p[@class='newsagg-teaser']") == " ".join(story["teaser"].split())
+        assert len(page.xpath("//div[@class='newsagg-body']/p")) == len([p for p in story["body"].split("\n\n") if p.strip()])
+        assert _text(page, "//dd[@class='newsagg-category']") == (story["category"] or "–")
+        assert _text(page, "//dd[@class='newsagg-location']") == (story["location"] or "–")
+        sources = _db_rows(german_store, "SELECT url, title FROM articles WHERE story_id = ?", story["id"])
+        links = {link.get("href"): link.get("title") for link in page.xpath("//ul[@class='newsagg-sources']/li/a")}
+        assert links == {source["url"]: source["title"] for source in sources}, story["id"]
+        assert len(page.xpath("//section[@class='newsagg-timeline']/ol/li")) == len(sources)
+
+
+def test_a_story_pages_timeline_starts_with_the_first_report_and_names_each_outlet(german_site: InProcess, german_store: Path) -> None:
+    story = _db_rows(german_store, "SELECT id FROM stories ORDER BY source_count DESC, id LIMIT 1")[0]
+    sources = _db_rows(german_store, "SELECT title, published FROM articles WHERE story_id = ? ORDER BY published", story["id"])
+    assert len(sources) >= 2
+    page = _html(german_site, f"/stories/{story['id']}")
+    steps = page.xpath("//section[@class='newsagg-timeline']/ol/li")
+    assert [step.xpath("string(time/@datetime)") for step in steps] == [source["published"] for source in sources]
+    assert [_text(step, "span[@class='newsagg-step']") for step in steps] == ["Erste Meldung"] + ["Update"] * (len(steps) - 1)
+    assert all(f"Polizeipräsidium Schwaben Süd/West: {source['title']}" in _text(step, ".")
+               for step, source in zip(steps, sources))
+
+
+def test_a_source_whose_url_is_no_web_address_is_shown_but_not_linked(site: InProcess, db_path: Path) -> None:
+    writer = connect(str(db_path))
+    with transaction(writer):
+        story_id = write_story(writer, [{**_made_up_article("t_online", "Made-up: Meldung mit Skript-Adresse",
+                                                            "2026-06-02T08:00:00+00:00"), "url": "javascript:alert(1)"}],
+                               None, None)
+    writer.close()
+    page = _html(site, f"/stories/{story_id}")
+    assert "Made-up: Meldung mit Skript-Adresse" in _text(page, "//ul[@class='newsagg-sources']")
+    assert not page.xpath("//ul[@class='newsagg-sources']//a")
+
+
+def test_the_front_page_lists_the_latest_stories_newest_first_with_vorfall_ort_and_sources(
+    german_site: InProcess, german_store: Path
+) -> None:
+    newest = _db_rows(german_store, "SELECT * FROM stories WHERE source_count > 0 "
+                                    "ORDER BY last_updated DESC, id DESC LIMIT 50")
+    page = _html(german_site, "")
+    items = page.xpath("//ol[@class='newsagg-stories']/li")
+    assert [int(item.get("data-story-id")) for item in items] == [story["id"] for story in newest]
+    for item, story in zip(items, newest):
+        assert item.xpath("string(h2/a/@href)") == f"/news/stories/{story['id']}"
+        assert _text(item, "h2") == story["title"]
+        for facet, label in (("category", "Vorfall"), ("location", "Ort")):
+            shown = _text(item, f"p[@class='newsagg-meta']/span[@class='newsagg-{facet}']")
+            assert shown == (f"{label}: {story[facet]}" if story[facet] else "")
+        assert _text(item, "p[@class='newsagg-meta']/span[@class='newsagg-source-count']").startswith(f"{story['source_count']} Quelle")
+
+
+@pytest.mark.parametrize("facet", ["category", "location"])
+def test_the_front_pages_filter_links_show_only_the_stories_of_that_vorfall_or_ort(
+    german_site: InProcess, german_store: Path, facet: str
+) -> None:
+    counts = _db_rows(german_store, f"SELECT {facet} AS value, count(*) AS stories FROM stories "
+                                    f"WHERE {facet} IS NOT NULL GROUP BY {facet} ORDER BY stories DESC, value LIMIT 1")[0]
+    links = _html(german_site, "").xpath(f"//nav[@data-facet='{facet}']/a")
+    chosen = next(link for link in links if link.text_content().startswith(counts["value"] + " ("))
+    assert chosen.text_content() == f"{counts['value']} ({counts['stories']})"
+    filtered = lxml.html.fromstring(asyncio.run(german_site.datasette.client.get(chosen.get("href"))).text)
+    items = filtered.xpath("//ol[@class='newsagg-stories']/li")
+    label = {"category": "Vorfall", "location": "Ort"}[facet]
+    assert len(items) == counts["stories"]
+    assert all(_text(item, f"p/span[@class='newsagg-{facet}']") == f"{label}: {counts['value']}" for item in items)
+    assert _text(filtered, f"//nav[@data-facet='{facet}']/strong[@class='newsagg-chosen']").startswith(counts["value"])
+
+
+def test_search_finds_a_story_through_a_source_that_is_not_its_representative(
+    german_site: InProcess, german_store: Path
+) -> None:
+    story = _db_rows(german_store, "SELECT stories.id FROM stories JOIN articles ON articles.story_id = stories.id "
+                                   "WHERE articles.title = 'Raub am Modeon - Zeugen gesucht'")[0]
+    assert not _db_rows(german_store, "SELECT rowid FROM stories_fts WHERE stories_fts MATCH ?", ONLY_IN_A_FOLLOWED_UP_SOURCE)
+    assert [row["story_id"] for row in german_site.rows("search_stories", q=ONLY_IN_A_FOLLOWED_UP_SOURCE)] == [story["id"]]
+    found = _html(german_site, "", q=ONLY_IN_A_FOLLOWED_UP_SOURCE.lower()).xpath("//ol[@class='newsagg-stories']/li")
+    assert [int(item.get("data-story-id")) for item in found] == [story["id"]]
+
+
+@pytest.mark.parametrize("path, params", [
+    ("/latest_stories", {}), ("/most_covered_stories", {}), ("/single_outlet_stories", {}),
+    ("/search_stories", {"q": "Polizei"}),
+])
+def test_story_ids_of_canned_queries_link_to_their_story_pages(
+    german_site: InProcess, path: str, params: dict[str, str]
+) -> None:
+    cells = _html(german_site, path, **params).xpath("//td[contains(@class, 'col-story_id')]")
+    assert cells
+    for cell in cells:
+        assert cell.xpath("string(a/@href)") == f"/news/stories/{cell.text_content().strip()}"
+
+
+def test_tables_fold_their_column_dictionary_and_the_front_page_keeps_tables_and_sql(german_site: InProcess) -> None:
+    table = _html(german_site, "/stories")
+    assert table.xpath("//details[@class='newsagg-about']/dl[@class='column-descriptions']/dt[text()='category']")
+    front = _html(german_site, "")
+    raw = front.xpath("//section[@id='rohdaten']")[0]
+    assert {"/news/stories", "/news/articles", "/news/crawl_runs"} <= set(raw.xpath(".//h3/a/@href"))
+    assert raw.xpath(".//form[@class='sql']//textarea[@name='sql']")
+    assert front.xpath("//a[@href='#rohdaten']")
