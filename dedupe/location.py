@@ -100,7 +100,7 @@ def locate(datelines: Iterable[str], headlines: Iterable[str], leads: Iterable[s
     named in ``names_language``.
     """
     headlines, leads = list(headlines), list(leads)
-    datelines = [*datelines, *(found for text in headlines + leads for found in _datelines_in(text))]
+    datelines = [*datelines, *(found for text in headlines + leads for found in _datelines_in(text, language))]
     headlines, leads = [normalise(text) for text in headlines], [normalise(text) for text in leads]
     persons = {name for text in headlines + leads for name in _persons_in(text, language)}
     scores = _mention_scores(headlines, leads, language, persons)
@@ -140,14 +140,17 @@ def _known_tail(name: str) -> str:
 
 
 @lru_cache(maxsize=50_000)
-def _datelines_in(text: str) -> tuple[str, ...]:
+def _datelines_in(text: str, language: str) -> tuple[str, ...]:
     """Datelines at the start of a line, marked by an agency ("Hamburg (ots)") or naming two
     places ("Stuttgart/Berlin - Der …") in a text's first lines. A line such as "Trump – der
-    Präsident" is no dateline: an unknown place counts only with an agency's mark."""
+    Präsident" is no dateline: an unknown place counts only with an agency's mark. In English a
+    dash ends a headline's first part ("Lena Dunham - …", "Deal – Best Buy …"): only an agency's
+    mark makes a dateline there."""
     found = []
     for line in text[:LEAD_DATELINE_REACH].splitlines():
         at_start = dateline_of(line)
-        if at_start and (_key(at_start.split("/")[0]) in _gazetteer() or _AGENCY_MARK.search(line[:120])):
+        marked = _AGENCY_MARK.search(line[:120]) is not None
+        if at_start and (marked or (language == "de" and _key(at_start.split("/")[0]) in _gazetteer())):
             found.append(at_start)
     for match in _INNER_DATELINE.finditer(normalise(text[:LEAD_DATELINE_REACH])):
         places = match.group("places") or match.group("pair")

@@ -117,3 +117,67 @@ def test_merged_story_takes_a_small_towns_dateline_and_names_the_fire():
               "fetched_at": "2026-05-18T10:00:00+00:00", "dateline": None, "copy_of": None}
     story = merged_story([member])
     assert (story["location"], story["category"]) == ("Kolbermoor, Deutschland", "Brand")
+
+
+@pytest.mark.parametrize(("headlines", "false_town"), [
+    (["Deal – Best Buy Offering Titanfall for $15, But Of Course, There's a Catch"], "Deal"),
+    (["Lena Dunham - Lena Dunham Apologises For Molestation Tweet"], "Dunham"),
+    (["Mark Carney on Scotland, rates, QE and the housing boom", "Forex investigation 'extremely serious' - Carney"],
+     "Carney"),
+    (["Men's Wearhouse to Buy Jos. A. Bank", "JOS A BANK agrees to deal"], "Jos"),
+    (["Virtu Financial files for IPO", "IPO of Virtu delayed"], "Ipo"),
+    (["SXSW Film Roundup - Day One"], "Roundup"),
+    (["GM Taps Former Lehman Investigator to Lead Recall"], "Lead"),
+    (["Google Chromecast Review: Coming To \"Many More Countries\" Soon"], "Many"),
+    (["Send business to Google Apps; make big bucks"], "Google"),
+])
+def test_a_common_word_or_a_persons_name_is_no_town(headlines, false_town):
+    location = locate([], headlines, [""] * len(headlines), "en") or ""
+    assert false_town not in location
+
+
+def test_a_surname_named_with_its_first_name_once_is_a_person_in_every_source():
+    headlines = ["Carney says UK economy not close to overheating", "BoE's Mark Carney tells MPs"]
+    assert locate([], headlines, ["", ""], "en") == "Vereinigtes Königreich"
+
+
+def test_the_datelines_of_most_sources_win_over_one_sources_other_place():
+    # Story 6 of the SemEval import: one source from Tehran, two from "Bagdad/Washington".
+    datelines = ["Teheran", "Bagdad/Washington", "Bagdad/Washington"]
+    leads = ["Das iranische Außenministerium hat den Geschäftsträger der Schweizer Botschaft in Teheran einbestellt.",
+             "Die versuchte Erstürmung der amerikanischen Botschaft in Bagdad hat die Spannungen verschärft.",
+             "Die versuchte Erstürmung der amerikanischen Botschaft in Bagdad hat die Spannungen verschärft."]
+    headlines = ["Irak-Krise: Iran bestellt Schweizer Diplomaten ein", "Angriffe auf US-Botschaft im Irak",
+                 "Spannungen mit Iran verschärft"]
+    assert locate(datelines, headlines, leads, "de") == "Bagdad, Irak"
+
+
+def test_a_country_has_one_name_in_the_products_language_whatever_the_articles():
+    assert locate([], ["U.S. Stock-Index Futures Are Little Changed"], [""], "en") == "Vereinigte Staaten"
+    assert locate([], ["USA stoppen Geisterschiff"], [""], "de") == "Vereinigte Staaten"
+    assert locate([], ["U.S. Stock-Index Futures Are Little Changed"], [""], "en", names_language="en") == "United States"
+
+
+def test_a_part_of_a_big_city_is_the_city():
+    lead = "Gestern Nachmittag warf in Hellersdorf ein Unbekannter pyrotechnische Gegenstände nach einem Heranwachsenden."
+    assert locate([], ["Gefährliche Körperverletzung durch Pyrotechnik"], [lead], "de") == "Berlin, Deutschland"
+
+
+def test_a_compound_word_is_not_read_as_someone_from_a_town():
+    assert locate([], ["Deutsche Bahn schult Flüchtlinge um"], ["Der Konzern baut seine Programme aus."], "de") is None
+
+
+def test_the_category_is_what_most_sources_say():
+    headlines = ["Public transit ridership mostly down in Tenn.",
+                 "More People Rode Public Transit Last Year Than Any Time In The Last 60 Years",
+                 "Americans make most journeys on public transport for 50 years",
+                 "American Transit Ridership Hits 57-Year High",
+                 "Is spitting in TriMet driver's face 'assault'? Union wants hostile riders taken more seriously"]
+    assert categorise(headlines, [""] * len(headlines), "en") == "Sonstiges"
+    assert categorise(headlines[-1:], [""], "en") == "Kriminalität"
+
+
+def test_a_few_sources_naming_a_topic_outweigh_more_saying_nothing_in_particular():
+    headlines = ["Justice Department probing GM recall", "GM Facing Criminal Probe Over Recall",
+                 "What to do when your car is on a list", "GM faces investigations", "How GM got here"]
+    assert categorise(headlines, [""] * len(headlines), "en") == "Wirtschaft"
