@@ -143,9 +143,9 @@ def import_samples(db_path: Path, names: tuple[str, ...] = GERMAN_SAMPLES, moved
 
 
 def moved_url(url: str, base: str) -> str:
-    """``url``'s path (and query) on ``base``."""
-    parts = urlsplit(url)
-    return base + parts.path + (f"?{parts.query}" if parts.query else "")
+    """``url`` on ``base``: the same path, query and fragment (one page of police releases
+    holds several, told apart by their fragment)."""
+    return base + urlsplit(url)._replace(scheme="", netloc="").geturl()
 
 
 def free_port() -> int:
