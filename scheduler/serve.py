@@ -102,12 +102,15 @@ def serve(db_path: str | None, config_file: str | None, host: str, port: int) ->
     """Browse the store in datasette: merged stories, their sources, full-text
     search and crawl health, read-only, while the daemon keeps writing.
 
-    Shows the stories table newest first, with canned queries for the latest
-    stories, the most covered ones, the sources of one story, stories only one
-    outlet reports, crawl health per outlet and a search over stories, and
-    an Atom feed of the stories at /-/feed.atom (?category=, ?location=, ?q=,
-    ?limit=; see `newsagg feed`). Listens on 127.0.0.1 unless --host says
-    otherwise. Stop with Ctrl-C.
+    The store's page (/news for news.db) lists the latest stories with
+    filters by Vorfall and Ort and a search through all their sources; each
+    story has its page (/news/stories/ID: text, Details with every source,
+    Verlauf). Below: the tables and SQL, and canned queries for the latest
+    stories, the most covered ones, the sources of one story, stories only
+    one outlet reports, crawl health per outlet and a search over stories.
+    An Atom feed of the stories is at /-/feed.atom (?category=, ?location=,
+    ?q=, ?limit=; see `newsagg feed`). Listens on 127.0.0.1 unless --host
+    says otherwise. Stop with Ctrl-C.
 
     \b
     Example:
