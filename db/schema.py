@@ -181,8 +181,38 @@ _V6_EVENT_TIME_INDEX = """
 CREATE INDEX articles_event_time ON articles(coalesce(published, fetched_at));
 """
 
+# What each outlet printed on a (UTC) day: its article count and on how many of them each term
+# is (dedupe.furniture), kept so that no process re-reads a day's articles to learn it. A row is
+# dropped whenever an article of that day (or one next to it: dates in other offsets) is stored
+# or changed, or its date cannot be read here; grouping learns the day again when it next needs it.
+_V7_FURNITURE_DAYS = """
+CREATE TABLE furniture_days (
+    day TEXT PRIMARY KEY,          -- YYYY-MM-DD (UTC)
+    outlets TEXT NOT NULL          -- JSON: {outlet: [articles, {term: articles with it}]}
+);
+CREATE TRIGGER furniture_days_insert AFTER INSERT ON articles BEGIN
+    DELETE FROM furniture_days WHERE
+        date(coalesce(new.published, new.fetched_at)) IS NULL
+        OR day BETWEEN date(coalesce(new.published, new.fetched_at), '-1 day')
+                   AND date(coalesce(new.published, new.fetched_at), '+1 day')
+        OR day BETWEEN date(new.fetched_at, '-1 day') AND date(new.fetched_at, '+1 day');
+END;
+CREATE TRIGGER furniture_days_update AFTER UPDATE OF outlet, title, teaser, body, published, fetched_at ON articles BEGIN
+    DELETE FROM furniture_days WHERE
+        date(coalesce(new.published, new.fetched_at)) IS NULL
+        OR date(coalesce(old.published, old.fetched_at)) IS NULL
+        OR day BETWEEN date(coalesce(new.published, new.fetched_at), '-1 day')
+                   AND date(coalesce(new.published, new.fetched_at), '+1 day')
+        OR day BETWEEN date(coalesce(old.published, old.fetched_at), '-1 day')
+                   AND date(coalesce(old.published, old.fetched_at), '+1 day')
+        OR day BETWEEN date(new.fetched_at, '-1 day') AND date(new.fetched_at, '+1 day')
+        OR day BETWEEN date(old.fetched_at, '-1 day') AND date(old.fetched_at, '+1 day');
+END;
+"""
+
 MIGRATIONS: list[str] = [
     _V1_CORE, _V2_SEARCH, _V3_DAEMON_SCHEDULE, _V4_BROWSING_INDEXES, _V5_CHECKED_AT, _V6_EVENT_TIME_INDEX,
+    _V7_FURNITURE_DAYS,
 ]
 
 

@@ -56,6 +56,16 @@ def articles_between(conn: sqlite3.Connection, start: str, end: str, outlet: str
     return [dict(row) for row in rows]
 
 
+def furniture_day(conn: sqlite3.Connection, day: str) -> str | None:
+    """The kept furniture counts of a day (JSON, see the furniture_days table), if still valid."""
+    row = conn.execute("SELECT outlets FROM furniture_days WHERE day = ?", (day,)).fetchone()
+    return row["outlets"] if row else None
+
+
+def keep_furniture_day(conn: sqlite3.Connection, day: str, outlets: str) -> None:
+    conn.execute("INSERT OR REPLACE INTO furniture_days (day, outlets) VALUES (?, ?)", (day, outlets))
+
+
 def grouped_articles_after(conn: sqlite3.Connection, article_id: int) -> list[dict[str, Any]]:
     """Articles with a larger id than ``article_id`` that are in a story, oldest first."""
     rows = conn.execute(

@@ -30,6 +30,19 @@ TEXT_DATE_SLACK = timedelta(days=1)  # stored dates in other offsets compare as 
 KNOWN_FEATURES = 50_000
 
 
+class StoredDays:
+    """Furniture counts of whole days, kept in the store (``FurnitureProfiles.kept_days``)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def load(self, day: str) -> str | None:
+        return sql.furniture_day(self.conn, day)
+
+    def keep(self, day: str, counts: str) -> None:
+        sql.keep_furniture_day(self.conn, day, counts)
+
+
 def grouping_key(article: Mapping[str, Any]) -> tuple[float, str]:
     """The order articles are grouped in: by date, then URL (never by arrival)."""
     return event_time(article), article.get("canonical_url") or article.get("url") or ""
@@ -43,7 +56,7 @@ class Grouper:
         self.settings = settings
         self.index = StoryIndex(settings)
         self.known: dict[tuple[int, str], ArticleFeatures] = {}
-        self.profiles = FurnitureProfiles(self._articles_between, self._terms)
+        self.profiles = FurnitureProfiles(self._articles_between, self._terms, StoredDays(self.conn))
         self.loaded: tuple[float, float] | None = None
         self.dirty: set[int] = set()
         # What of the store the window reflects, so that articles other connections grouped
@@ -78,7 +91,7 @@ class Grouper:
     def reset(self) -> None:
         """Forget the in-memory window (after a rolled-back transaction, say); it reloads as needed."""
         self.index = StoryIndex(self.settings)
-        self.profiles = FurnitureProfiles(self._articles_between, self._terms)
+        self.profiles = FurnitureProfiles(self._articles_between, self._terms, StoredDays(self.conn))
         self.loaded = None
         self.dirty.clear()
 
@@ -152,8 +165,8 @@ class Grouper:
         marks = features.marks
         if not (marks.past_days or (marks.follow_up and marks.identifiers)):
             return []
-        # Marks are not furniture: the outlet's profiles of those days are needed only for the
-        # cosine with the few reports about a day the article names.
+        # Marks are not furniture, and an outlet's furniture changes slowly: the earlier reports
+        # are weighed by the profile of the follow-up's own day, not each by that of its day.
         earlier = [(self._plain_features(row), int(row["story_id"])) for row in
                    self._articles_between(features.event_time - FOLLOW_UP_DAYS * DAY, features.event_time, features.outlet)
                    if row["story_id"] is not None and row["id"] != features.article_id]
@@ -168,7 +181,7 @@ class Grouper:
             days_reported = report.marks.days | report.marks.weekdays | {_day_of(report.event_time)}
             if marks.past_days.isdisjoint(days_reported) or marks.conflicts(report.marks):
                 continue
-            similarity = cosine(features, self.profiles.discounted(report))
+            similarity = cosine(features, self.profiles.discounted(report, features.event_time))
             if similarity >= self.settings.threshold and (found is None or similarity > found[0]):
                 found = (similarity, story_id)
         if found is None or not sql.story_exists(self.conn, found[1]):

@@ -16,11 +16,13 @@ did, and a file imported in any order gives the same stories.
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
-from typing import Any
+from datetime import datetime, timezone
+from typing import Any, Protocol
 
 from dedupe.features import ArticleFeatures, article_terms, event_time
 
@@ -32,21 +34,32 @@ FURNITURE_SHARE = 0.25     # … and weighs nothing once it is on this share of 
 
 ArticlesBetween = Callable[[float, float], Iterable[Mapping[str, Any]]]
 TermsOf = Callable[[Mapping[str, Any]], Iterable[str]]
+DayCounts = dict[str, tuple[int, Counter[str]]]   # outlet → (its articles, on how many each term is)
+
+
+class KeptDays(Protocol):
+    """Where the counts of whole days are kept between processes (the store)."""
+
+    def load(self, day: str) -> str | None: ...
+    def keep(self, day: str, counts: str) -> None: ...
 
 
 class FurnitureProfiles:
     """Per outlet and day, the weight each of its terms keeps (1 for most; 0 for furniture)."""
 
-    def __init__(self, articles_between: ArticlesBetween, terms_of: TermsOf | None = None) -> None:
+    def __init__(self, articles_between: ArticlesBetween, terms_of: TermsOf | None = None,
+                 kept_days: KeptDays | None = None) -> None:
         # ``articles_between(start, end)``: stored articles dated in [start, end) (more is filtered out).
         self.articles_between = articles_between
         self.terms_of = terms_of or (lambda row: article_terms(row).vector.keys())
-        self.day_counts: dict[int, dict[str, tuple[int, Counter[str]]]] = {}
+        self.kept_days = kept_days
+        self.day_counts: dict[int, DayCounts] = {}
         self.kept: dict[tuple[str, int], dict[str, float]] = {}
 
-    def discounted(self, features: ArticleFeatures) -> ArticleFeatures:
-        """The features with the outlet's furniture weighed down, as of the article's day."""
-        kept = self.weights(features.outlet, features.event_time)
+    def discounted(self, features: ArticleFeatures, moment: float | None = None) -> ArticleFeatures:
+        """The features with the outlet's furniture weighed down, as of the article's day (or the
+        day of ``moment``)."""
+        kept = self.weights(features.outlet, features.event_time if moment is None else moment)
         if not kept:
             return features
         vector = {key: value * kept.get(key, 1.0) for key, value in features.vector.items()}
@@ -67,18 +80,27 @@ class FurnitureProfiles:
             self.kept[key] = _kept_weights(articles, counts)
         return self.kept[key]
 
-    def _day(self, day: int) -> dict[str, tuple[int, Counter[str]]]:
-        """Per outlet: its articles of the day and on how many of them each term is."""
+    def _day(self, day: int) -> DayCounts:
         if day not in self.day_counts:
-            found: dict[str, tuple[int, Counter[str]]] = {}
-            for row in self.articles_between(day * DAY, (day + 1) * DAY):
-                if day * DAY <= event_time(row) < (day + 1) * DAY:
-                    terms = self.terms_of(row)
-                    articles, counts = found.get(row["outlet"] or "", (0, Counter()))
-                    counts.update(terms)
-                    found[row["outlet"] or ""] = (articles + 1, counts)
-            self.day_counts[day] = found
+            name = datetime.fromtimestamp(day * DAY, timezone.utc).date().isoformat()
+            stored = self.kept_days.load(name) if self.kept_days else None
+            if stored is not None:
+                self.day_counts[day] = {outlet: (articles, Counter(counts))
+                                        for outlet, (articles, counts) in json.loads(stored).items()}
+            else:
+                self.day_counts[day] = self._count_day(day)
+                if self.kept_days:
+                    self.kept_days.keep(name, json.dumps(self.day_counts[day], ensure_ascii=False, sort_keys=True))
         return self.day_counts[day]
+
+    def _count_day(self, day: int) -> DayCounts:
+        found: DayCounts = {}
+        for row in self.articles_between(day * DAY, (day + 1) * DAY):
+            if day * DAY <= event_time(row) < (day + 1) * DAY:
+                articles, counts = found.get(row["outlet"] or "", (0, Counter()))
+                counts.update(self.terms_of(row))
+                found[row["outlet"] or ""] = (articles + 1, counts)
+        return found
 
 
 def _kept_weights(articles: int, counts: Counter[str]) -> dict[str, float]:

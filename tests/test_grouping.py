@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from db.schema import connect
-from db.stories import sources_of, story_assignments, story_members
+from db.stories import furniture_day, sources_of, story_assignments, story_members
 from db.store import transaction, upsert_article
 from dedupe.assign import Grouper, group_article, regroup
 from dedupe.importing import import_file, parse_line
@@ -304,3 +304,15 @@ def test_reports_sharing_only_their_subject_corona_stay_apart(store, tmp_path):
 def test_two_headlines_saying_the_same_join_although_one_page_carries_unrelated_text(store, tmp_path):
     stories = imported(store, tmp_path, lines("semeval-de-subjects-sample.jsonl"))
     assert stories[PRISON_RIOT[0]] == stories[PRISON_RIOT[1]]
+
+
+def test_a_days_furniture_kept_in_the_store_is_learned_again_once_an_article_of_that_day_arrives(store, tmp_path):
+    imported(store, tmp_path, police_releases())
+    kept = furniture_day(store, "2026-08-07")
+    assert kept is not None and "Schwaben" in kept
+    late = {"url": "https://made-up.invalid/polizei/spaet", "outlet": "made-up-outlet",   # made up for this test
+            "title": "Nachgereichte Meldung", "published": "2026-08-07T23:00:00+02:00"}
+    imported(store, tmp_path, [late])
+    # The releases of 2026-08-08 loaded with the late one are weighed by a profile of 08-07 again.
+    assert '"made-up-outlet": [1, ' in furniture_day(store, "2026-08-07")
+    assert furniture_day(store, "2026-08-01") is not None
