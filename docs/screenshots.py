@@ -14,6 +14,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from selenium.webdriver.remote.webdriver import WebDriver
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
@@ -43,7 +45,7 @@ def most_covered_story(db_path: Path) -> int:
             "ORDER BY source_count DESC, outlet_count DESC, id LIMIT 1").fetchone()[0]
 
 
-def shoot(browser, url: str, path: Path) -> None:  # type: ignore[no-untyped-def]  (selenium's WebDriver)
+def shoot(browser: WebDriver, url: str, path: Path) -> None:
     # A small window first: the page's height is then its own, not the last page's window.
     browser.set_window_size(WIDTH, 600)
     browser.get(url)
