@@ -132,7 +132,8 @@ CRAWL_HEALTH = CannedQuery(
     FROM crawled WHERE crawled.outlet IS NOT NULL
 ),
 known(outlet) AS (
-    SELECT outlet FROM crawled WHERE outlet IS NOT NULL UNION SELECT name FROM outlets
+    -- Declared outlets have their hosts; an outlet only named by an import (domains '[]') is never crawled.
+    SELECT outlet FROM crawled WHERE outlet IS NOT NULL UNION SELECT name FROM outlets WHERE domains != '[]'
 ),
 week(since) AS (SELECT strftime('%Y-%m-%dT%H:%M:%S', 'now', '-7 days'))
 SELECT known.outlet, outlets.title,

@@ -380,3 +380,10 @@ def test_tables_fold_their_column_dictionary_and_the_front_page_keeps_tables_and
     assert {"/news/stories", "/news/articles", "/news/crawl_runs"} <= set(raw.xpath(".//h3/a/@href"))
     assert raw.xpath(".//form[@class='sql']//textarea[@name='sql']")
     assert front.xpath("//a[@href='#rohdaten']")
+
+
+def test_crawl_health_lists_no_outlet_that_an_import_only_named(tmp_path: Path) -> None:
+    db_path = tmp_path / "news.db"
+    import_samples(db_path, ("uci-news-sample.jsonl",))
+    assert _db_rows(db_path, "SELECT count(*) AS named FROM outlets WHERE domains = '[]'")[0]["named"] > 0
+    assert {row["outlet"] for row in InProcess(db_path).rows("crawl_health")} == {"berliner_zeitung", "rosenheim24", "t_online"}
