@@ -7,7 +7,7 @@ groups writes that belong together in one ``db.store.transaction``.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 _GROUPING_COLUMN_NAMES = (
@@ -125,6 +125,17 @@ def update_story(conn: sqlite3.Connection, story_id: int, fields: Mapping[str, A
         f"UPDATE stories SET {assignments} WHERE id = ?",
         [*(fields.get(name) for name in STORY_FIELDS), story_id],
     )
+
+
+def story_rows(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
+    """Every story as stored, by id."""
+    for row in conn.execute("SELECT * FROM stories ORDER BY id"):
+        yield dict(row)
+
+
+def delete_story(conn: sqlite3.Connection, story_id: int) -> None:
+    conn.execute("DELETE FROM stories WHERE id = ? AND NOT EXISTS (SELECT 1 FROM articles WHERE story_id = ?)",
+                 (story_id, story_id))
 
 
 def clear_grouping(conn: sqlite3.Connection) -> None:

@@ -89,11 +89,11 @@ class Grouper:
         self.dirty.clear()
 
     def reset(self) -> None:
-        """Forget the in-memory window (after a rolled-back transaction, say); it reloads as needed."""
+        """Forget the in-memory window (after a rolled-back transaction, say); it reloads as needed.
+        The stories changed meanwhile stay to be rewritten: those that no longer exist are skipped."""
         self.index = StoryIndex(self.settings)
         self.profiles = FurnitureProfiles(self._articles_between, self._terms, StoredDays(self.conn))
         self.loaded = None
-        self.dirty.clear()
 
     def _articles_between(self, start: float, end: float, outlet: str | None = None) -> list[dict[str, Any]]:
         return sql.articles_between(self.conn, _iso(start, -TEXT_DATE_SLACK), _iso(end, TEXT_DATE_SLACK), outlet)

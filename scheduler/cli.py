@@ -12,7 +12,7 @@ from crawlers.outlets import DECLARED
 from scheduler.crawl import format_summary, run_crawl_child
 from scheduler.daemon import daemon
 from scheduler.feed import DEFAULT_LIMIT, MAX_LIMIT, FeedQuery, build_feed
-from scheduler.grouping_cli import import_command, regroup, stories
+from scheduler.grouping_cli import check, import_command, regroup, stories
 from scheduler.options import config_option, db_option, load, open_store
 from scheduler.serve import database_name, serve
 from scheduler.status import status
@@ -120,3 +120,4 @@ cli.add_command(status)
 cli.add_command(import_command)
 cli.add_command(regroup)
 cli.add_command(stories)
+cli.add_command(check)

@@ -1,4 +1,4 @@
-"""`newsagg import`, `newsagg regroup`, `newsagg stories`: grouping from the command line."""
+"""`newsagg import`, `newsagg regroup`, `newsagg stories`, `newsagg check`: grouping from the command line."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ import click
 from crawlers.outlets import register_outlets
 from db.stories import newest_stories, sources_of
 from dedupe.assign import regroup as regroup_all
+from dedupe.consistency import disagreements, repair
 from dedupe.importing import import_file
 from scheduler.options import config_option, db_option, load, open_store
 
 PROGRESS_EVERY_SECONDS = 2.0
 LARGE = 5000  # articles; smaller runs print no progress
+MAX_LISTED = 20
 
 
 class Progress:
@@ -81,6 +83,37 @@ def regroup(db_path: str | None, config_file: str | None) -> None:
     conn = open_store(db_path or config.db)
     count = regroup_all(conn, config.grouping, progress=Progress("regrouped"))
     click.echo(f"{count} stories")
+
+
+@click.command()
+@db_option
+@config_option
+@click.option("--repair", "fix", is_flag=True, help="Rewrite each story that disagrees from its articles.")
+def check(db_path: str | None, config_file: str | None, fix: bool) -> None:
+    """Check that every story agrees with its articles: counts, dates, a
+    representative among them, no story without articles.
+
+    Lists each story that disagrees and exits 1; with --repair rewrites them
+    from their articles (in one transaction) and exits 0.
+
+    \b
+    Example:
+        newsagg check --db news.db --repair
+    """
+    config = load(config_file)
+    conn = open_store(db_path or config.db, readonly=not fix)
+    found = disagreements(conn)
+    for disagreement in found[:MAX_LISTED]:
+        click.echo(str(disagreement))
+    if len(found) > MAX_LISTED:
+        click.echo(f"… and {len(found) - MAX_LISTED} more")
+    if fix and found:
+        rewritten = repair(conn, found)
+        click.echo(f"{rewritten} {'story' if rewritten == 1 else 'stories'} rewritten from their articles")
+    elif found:
+        raise click.ClickException(f"{len(found)} stories disagree with their articles; newsagg check --repair rewrites them")
+    else:
+        click.echo("every story agrees with its articles")
 
 
 @click.command()

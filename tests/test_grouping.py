@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from db.schema import connect
-from db.stories import furniture_day, sources_of, story_assignments, story_members
+from db.stories import furniture_day, merge_stories, sources_of, story_assignments, story_members
 from db.store import transaction, upsert_article
 from dedupe.assign import Grouper, group_article, regroup
+from dedupe.consistency import disagreements
 from dedupe.importing import import_file, parse_line
 from dedupe.merge import merged_story
 from dedupe.settings import GroupingSettings
@@ -204,6 +205,29 @@ def test_articles_grouped_by_another_connection_meanwhile_are_matched(store, tmp
         second_story = theirs.add(upsert_article(other, second)[0])
     other.close()
     assert second_story == first_story
+
+
+def test_stories_filled_before_another_connections_merge_is_noticed_are_still_written(store, tmp_path):
+    """Two imports at once: one merged away a story the other still holds; the other's batch must
+    still write every story it filled before it noticed."""
+    other = connect(str(tmp_path / "news.db"))
+    surfers, wattenscheid_fire, wattenscheid_other = (
+        parse_line(json.dumps(row), "2026-05-18T10:00:00+00:00") for row in lines("semeval-de-pairs-sample.jsonl")
+        if row["url"] in (SURFERS[0], *WATTENSCHEID))
+    mine = Grouper(store, GroupingSettings())
+    with transaction(store):
+        fire_story = mine.add(upsert_article(store, wattenscheid_fire)[0])
+        kept_story = mine.add(upsert_article(store, wattenscheid_other)[0])
+    with transaction(other):   # what the other import's merge does: the fire story is gone
+        merge_stories(other, kept_story, fire_story)
+    other.close()
+    # The fire report again at an address that sorts after the surfers', so that it comes second in the batch.
+    repeat = {**wattenscheid_fire, "url": SEMEVAL + "9-repeat", "canonical_url": SEMEVAL + "9-repeat"}
+    with transaction(store):
+        ids = [upsert_article(store, surfers)[0], upsert_article(store, repeat)[0]]
+        placed = mine.add_many(ids)
+    assert disagreements(store) == []
+    assert store.execute("SELECT source_count FROM stories WHERE id = ?", (placed[ids[0]],)).fetchone()[0] == 1
 
 
 def test_merged_story_attributes_every_paragraph_to_its_outlet(store, tmp_path):

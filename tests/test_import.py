@@ -91,3 +91,19 @@ def test_regroup_rebuilds_the_same_stories(tmp_path):
     assert result.exit_code == 0 and result.output.endswith(" stories\n")
     after = connect(db).execute("SELECT url, story_id FROM articles ORDER BY url").fetchall()
     assert [tuple(row) for row in before] == [tuple(row) for row in after]
+
+
+def test_check_names_each_story_that_disagrees_with_its_articles_and_repair_rewrites_it(tmp_path):
+    db = str(tmp_path / "news.db")
+    assert run("import", str(DATA / "uci-news-sample.jsonl"), "--db", db).exit_code == 0
+    assert run("check", "--db", db).output == "every story agrees with its articles\n"
+    conn = connect(db)
+    story_id = conn.execute("SELECT id FROM stories ORDER BY source_count DESC LIMIT 1").fetchone()[0]
+    conn.execute("UPDATE stories SET source_count = 0 WHERE id = ?", (story_id,))   # what a lost rewrite leaves
+    conn.close()
+    found = run("check", "--db", db)
+    assert found.exit_code == 1
+    assert f"story {story_id}: source_count 0, its articles give 10" in found.output
+    repaired = run("check", "--db", db, "--repair")
+    assert (repaired.exit_code, repaired.output.splitlines()[-1]) == (0, "1 story rewritten from their articles")
+    assert run("check", "--db", db).exit_code == 0
