@@ -24,13 +24,10 @@ from zoneinfo import ZoneInfo
 import lxml.html
 from lxml import etree
 
-from crawlers.templates import BERLINER_ZEITUNG_TEMPLATES, IPPEN_TEMPLATES, T_ONLINE_TEMPLATES, Template
+from crawlers.templates import Template
 from dedupe.location import dateline_of
 
 __all__ = [
-    "BERLINER_ZEITUNG_TEMPLATES",
-    "IPPEN_TEMPLATES",
-    "T_ONLINE_TEMPLATES",
     "NotAnArticle",
     "Template",
     "extract_article",
@@ -75,6 +72,9 @@ _ZONE_NAMES = {"CET": "+01:00", "MEZ": "+01:00", "CEST": "+02:00", "MESZ": "+02:
 _ZONE_SUFFIX = re.compile(r"\s*(?:\[[\w/+-]+\]|(?P<name>CEST|CET|MESZ|MEZ|UTC|GMT))$")  # "…+02:00[Europe/Berlin]", "…CEST"
 _CONSENT_WORDS = re.compile(r"cookie|zustimm|einwillig|consent|datenschutzeinstellung|tracking", re.IGNORECASE)
 _PAYWALL_TEASER_MAX_CHARS = 300  # a paywalled page with less text than this shows only a teaser
+# What sites append to a headline in og:title, <title> or JSON-LD: " | Sport", " - WELT", " – DW – 13.06.2023".
+_TITLE_SEPARATOR = re.compile(r"\s+[|–—-]\s+")
+_TITLE_SUFFIX = re.compile(r"\s*[|–—-]\s+\S")
 
 _PUBLISHED_META = (
     "article:published_time", "og:article:published_time", "datepublished", "date", "pubdate", "publishdate",
@@ -474,17 +474,53 @@ class _Page:
 
     @cached_property
     def title(self) -> str | None:
+        if self.template is None:
+            return self._generic_title()
         # The visible headline where the template knows it; otherwise the JSON-LD headline, which
-        # some outlets word for search engines but which is the article's own headline all the
-        # same, then the page's <h1> (these outlets have one, the headline). og:title comes late:
-        # t-online words it for social media.
-        return (
-            self._visible_headline()
-            or _clean(self.ld.get("headline"))
-            or _first_text(self.root.iter("h1"))
-            or _clean(self.first_meta("og:title"))
-            or _clean(self.root.findtext("head/title"))
-        )
+        # these outlets word for search engines at times but which is the article's own headline
+        # all the same (t-online words og:title for social media).
+        return self._visible_headline() or self._title_texts["ld"] or self._title_texts["h1"] or self._title_texts["og:title"]
+
+    def _generic_title(self) -> str | None:
+        """The headline of a page no template describes, from what its head and <h1> say.
+
+        og:title is the editors' headline on most sites, while the JSON-LD headline is often
+        worded for search engines; but where og:title only repeats the page's <title>, the site
+        fills it automatically and the JSON-LD headline is the one written for the article. Each
+        candidate is read without a site or section suffix (" - WELT", " | DW | 28.04.2023").
+        """
+        social, structured = self._title_candidates("og:title"), self._title_candidates("ld")
+        document = self._title_candidates("title")
+        if social and structured and _squeeze(social) != _squeeze(structured) and social == document:
+            return structured
+        return social or structured or _first_text(self.root.iter("h1")) or document
+
+    @cached_property
+    def _title_texts(self) -> dict[str, str | None]:
+        return {
+            "og:title": _clean(self.first_meta("og:title")),
+            "ld": _clean(self.ld.get("headline")),
+            "title": _clean(self.root.findtext("head/title")),
+            "twitter:title": _clean(self.first_meta("twitter:title")),
+            "h1": _first_text(self.root.iter("h1")),
+        }
+
+    def _title_candidates(self, source: str) -> str | None:
+        """The headline ``source`` gives, without the suffix by which it extends another source's
+        headline or that names the outlet."""
+        text = self._title_texts[source]
+        if not text:
+            return None
+        others = [other for other in self._title_texts.values() if other and len(other) < len(text)]
+        for other in sorted(others, key=len):
+            if text.startswith(other) and _TITLE_SUFFIX.match(text, len(other)):
+                return other
+        for separator in reversed(list(_TITLE_SEPARATOR.finditer(text))):
+            suffix = text[separator.end() :]
+            if not (_is_outlet(_squeeze(suffix), self._outlet_names) or _GERMAN_DATE.fullmatch(suffix)):
+                break
+            text = text[: separator.start()]
+        return text
 
     def _visible_headline(self) -> str | None:
         """The headline the template shows; where that element holds more than the headline
