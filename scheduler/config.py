@@ -31,6 +31,11 @@ class OutletSchedule:
     interval_minutes: float = 15.0
 
 
+def default_schedules() -> dict[str, OutletSchedule]:
+    """Every declared outlet, enabled as its declaration says (the mission's three outlets)."""
+    return {name: OutletSchedule(enabled=outlet.enabled_by_default) for name, outlet in DECLARED.items()}
+
+
 @dataclass(frozen=True)
 class DaemonSettings:
     jitter_seconds: float = 60.0  # at most a tenth of an outlet's interval is used
@@ -45,9 +50,7 @@ class Config:
     max_articles: int = 0  # per outlet and crawl; 0 = no limit
     download_timeout: float = 20.0  # seconds per request
     contact: str = ""  # URL or e-mail address the User-Agent names, so that outlets can reach you
-    outlets: dict[str, OutletSchedule] = field(
-        default_factory=lambda: {name: OutletSchedule() for name in DECLARED}
-    )
+    outlets: dict[str, OutletSchedule] = field(default_factory=default_schedules)
     grouping: GroupingSettings = field(default_factory=GroupingSettings)
     daemon: DaemonSettings = field(default_factory=DaemonSettings)
     source: str | None = None  # the file it was read from
@@ -131,11 +134,12 @@ def parse_config(raw: dict[str, Any], source: str = "<config>") -> Config:
     for leftover, section in ((store, "store"), (log, "log"), (crawl, "crawl")):
         if leftover:
             raise ConfigError(f"{source}: unknown key {section}.{sorted(leftover)[0]}")
-    outlets = {name: OutletSchedule() for name in DECLARED}
+    outlets = default_schedules()
     for name, value in outlets_raw.items():
         if name not in DECLARED:
             raise ConfigError(f"{source}: unknown outlet outlets.{name} (known: {', '.join(sorted(DECLARED))})")
-        outlets[name] = _dataclass_from(OutletSchedule, value, f"outlets.{name}", source)
+        # What the table leaves out keeps the outlet's default: an interval alone does not enable it.
+        outlets[name] = _dataclass_from(OutletSchedule, value, f"outlets.{name}", source, base=outlets[name])
         if outlets[name].interval_minutes <= 0:
             raise ConfigError(f"{source}: outlets.{name}.interval_minutes must be positive")
     return Config(db=db, log_level=level, max_articles=max_articles, download_timeout=download_timeout, contact=contact, outlets=outlets,
@@ -157,7 +161,8 @@ def _pop_typed(table: dict[str, Any], key: str, kind: type, default: Any, sectio
     return value
 
 
-def _dataclass_from(cls: type, value: Any, section: str, source: str) -> Any:
+def _dataclass_from(cls: type, value: Any, section: str, source: str, base: Any = None) -> Any:
+    """``cls`` with the fields ``value`` sets, on top of ``base`` (or of the class defaults)."""
     table = _table(value, section, source)
     hints = get_type_hints(cls)
     kwargs = {}
@@ -166,4 +171,4 @@ def _dataclass_from(cls: type, value: Any, section: str, source: str) -> Any:
             kwargs[item.name] = _pop_typed(table, item.name, hints[item.name], None, section, source)
     if table:
         raise ConfigError(f"{source}: unknown key {section}.{sorted(table)[0]}")
-    return cls(**kwargs)
+    return dataclasses.replace(base, **kwargs) if base is not None else cls(**kwargs)

@@ -17,7 +17,25 @@ def test_no_config_file_gives_the_built_in_defaults(tmp_path: Path, monkeypatch:
     monkeypatch.delenv("NEWSAGG_CONFIG", raising=False)
     config = load_config(None, environ={})
     assert config == Config()
-    assert config.db == "news.db" and config.enabled_outlets == sorted(DECLARED)
+    assert config.db == "news.db"
+
+
+MISSION_OUTLETS = ["berliner_zeitung", "rosenheim24", "t_online"]
+
+
+def test_the_missions_three_outlets_are_the_only_ones_enabled_by_default() -> None:
+    assert Config().enabled_outlets == MISSION_OUTLETS
+    assert set(Config().outlets) == set(DECLARED)
+
+
+OFF_BY_DEFAULT = sorted(name for name, outlet in DECLARED.items() if not outlet.enabled_by_default)
+
+
+@pytest.mark.parametrize("name", OFF_BY_DEFAULT)
+def test_one_line_of_config_enables_an_outlet_that_is_off_by_default(name: str) -> None:
+    config = parse_config({"outlets": {name: {"enabled": True}}})
+    assert sorted(config.enabled_outlets) == sorted([*MISSION_OUTLETS, name])
+    assert not parse_config({"outlets": {name: {"interval_minutes": 5}}}).outlets[name].enabled
 
 
 def test_newsagg_toml_in_the_working_directory_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -42,7 +60,7 @@ def test_values_are_read_into_their_sections() -> None:
 @pytest.mark.parametrize(("raw", "message"), [
     ({"crawl": {"max_artciles": 5}}, "unknown key crawl.max_artciles"),
     ({"crawl": {"max_articles": "many"}}, "crawl.max_articles must be int"),
-    ({"outlets": {"spiegel": {}}}, "unknown outlet outlets.spiegel"),
+    ({"outlets": {"made_up_news": {}}}, "unknown outlet outlets.made_up_news"),
     ({"outlets": {"t_online": {"interval_minutes": 0}}}, "outlets.t_online.interval_minutes must be positive"),
     ({"grouping": {"no_such_threshold": 1.0}}, "unknown key grouping.no_such_threshold"),
     ({"log": {"level": "LOUD"}}, "log.level must be one of"),

@@ -1,7 +1,9 @@
-"""Outlets declared as data, one module each; ``OUTLETS`` is the registry.
+"""Outlets declared as data, one module each; ``DECLARED`` is the registry.
 
-Adding an outlet means adding one module here that defines ``OUTLET`` and
-listing it in ``_MODULES``.
+Every module of this package whose name does not start with "_" is an outlet: it defines
+``OUTLET``, an ``Outlet`` named like the module. Adding an outlet means adding such a module;
+nothing else lists the outlets. Modules starting with "_" hold what several outlets share (a
+publisher's platform).
 """
 
 from __future__ import annotations
@@ -9,17 +11,16 @@ from __future__ import annotations
 import importlib
 import ipaddress
 import os
+import pkgutil
 import re
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from urllib.parse import urlsplit, urlunsplit
 
-from crawlers.extract import Template
+from crawlers.templates import Template
 from db.store import transaction, upsert_outlet
-
-_MODULES = ("berliner_zeitung", "rosenheim24", "t_online")
 
 
 @dataclass(frozen=True)
@@ -34,8 +35,10 @@ class Outlet:
     sitemaps: tuple[str, ...] = () # news sitemaps, sitemaps and sitemap indexes
     article_path: str = r"."       # regex an article URL's path matches …
     excluded_path: str | None = None  # … and this one (fronts, galleries, videos, tickers) does not
-    templates: tuple[Template, ...] = field(default=())  # newest first, see crawlers.extract
+    templates: tuple[Template, ...] = field(default=())  # newest first; none: the generic reading
     language: str = "de"
+    region: str = "Deutschland"    # where its news is from: the country, a state or a town
+    enabled_by_default: bool = False  # crawled without a config saying so
     local: bool = False            # moved onto a loopback base URL for tests
 
     @property
@@ -103,10 +106,27 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-DECLARED: dict[str, Outlet] = {
-    module.OUTLET.name: module.OUTLET
-    for module in (importlib.import_module(f"{__name__}.{name}") for name in _MODULES)
-}
+def discover(path: Sequence[str], package: str) -> dict[str, Outlet]:
+    """The outlets of the modules in the package ``package`` at ``path``, by name.
+
+    A module without an ``OUTLET``, or whose outlet is named otherwise, is an error rather
+    than an outlet left out without a word.
+    """
+    found = {}
+    for module_info in sorted(pkgutil.iter_modules(path), key=lambda info: info.name):
+        if module_info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{package}.{module_info.name}")
+        outlet = getattr(module, "OUTLET", None)
+        if not isinstance(outlet, Outlet):
+            raise TypeError(f"{module.__name__} defines no OUTLET = Outlet(...)")
+        if outlet.name != module_info.name:
+            raise ValueError(f"{module.__name__}: OUTLET is named {outlet.name!r}, not like its module")
+        found[outlet.name] = outlet
+    return found
+
+
+DECLARED: dict[str, Outlet] = discover(__path__, __name__)
 
 
 def resolve(name: str, environ: Mapping[str, str] = os.environ) -> Outlet:
