@@ -93,6 +93,8 @@ _GENERIC_CONTAINERS = "//*[@itemprop='articleBody'] | //div[@id='articleBody'] |
 _GENERIC_BLOCKS = ("p", "h2", "h3", "li")
 _GENERIC_MIN_WORDS = 3  # shorter paragraphs and list items outside a template are labels ("Embed", "Mehr")
 _CONTAINER_SHARE = 0.8  # the most specific container holding this share of the most paragraph text wins
+_LD_BODY_SHARE = 0.5  # a JSON-LD articleBody shorter than this share of the text read is a teaser
+_LD_OPENING_CHARS = 40
 # Inside the article container, text under these is not body: boxes, links, nested teaser articles.
 _NOISE_TAGS = {"a", "article", "aside", "nav", "figure", "figcaption", "footer", "form", "header", "button"}
 _NOISE_NAMES = re.compile(
@@ -444,14 +446,15 @@ class _Page:
         return self._generic_body() or _ld_body(self.ld.get("articleBody"))
 
     def _generic_body(self) -> list[str]:
-        """Paragraphs of the container holding the most paragraph text, minus navigation and boxes."""
+        """Paragraphs of the container holding the most paragraph text, minus navigation and boxes,
+        and where the JSON-LD gives the article's text, minus what that text does not hold."""
         container = self._generic_container()
         if container is None:
             return []
         blocks = [element for element in container.iter(*_GENERIC_BLOCKS) if not _is_noise(element, container)]
         chosen = set(blocks)
         skip = {self.title, self.teaser}
-        paragraphs = []
+        paragraphs: list[tuple[str, str]] = []
         for block in blocks:
             if any(ancestor in chosen for ancestor in block.iterancestors()) or _mostly_links(block):
                 continue  # its text is already in the enclosing block's, or it is navigation
@@ -459,8 +462,8 @@ class _Page:
                 if block.tag in ("p", "li") and len(text.split()) < _GENERIC_MIN_WORDS:
                     continue
                 if text not in skip and not _is_read_more(text, block):
-                    paragraphs.append(text)
-        return paragraphs
+                    paragraphs.append((block.tag, text))
+        return _held_by(paragraphs, _ld_body_text(self.ld.get("articleBody")))
 
     def _generic_container(self) -> lxml.html.HtmlElement | None:
         """The most specific article-like element holding (nearly) the most paragraph text."""
@@ -673,6 +676,28 @@ def _is_noise(element: lxml.html.HtmlElement, container: lxml.html.HtmlElement) 
         if node.tag in _NOISE_TAGS or _NOISE_NAMES.search(f"{node.get('class', '')} {node.get('id', '')}"):
             return True
     return False
+
+
+def _ld_body_text(article_body: Any) -> str:
+    """The JSON-LD articleBody squeezed for comparison (some sites put HTML into it)."""
+    if not isinstance(article_body, str):
+        return ""
+    return _squeeze(html_entities.unescape(re.sub(r"<[^>]+>", " ", article_body)))
+
+
+def _held_by(paragraphs: list[tuple[str, str]], article_text: str) -> list[str]:
+    """The texts of ``paragraphs`` (tag, text) that ``article_text`` (squeezed) holds, and the
+    subheadings just before them; all of them where ``article_text`` is missing, a mere teaser, or
+    holds less than half of them (then it is not this text, or worded otherwise)."""
+    texts = [text for _, text in paragraphs]
+    # a paragraph's opening is enough: sites put links or notes into the page's text, not the JSON-LD's
+    held = [_squeeze(text)[:_LD_OPENING_CHARS] in article_text for text in texts]
+    if len(article_text) < _LD_BODY_SHARE * len(_squeeze("".join(texts))) or sum(held) < len(held) / 2:
+        return texts
+    return [
+        text for index, (tag, text) in enumerate(paragraphs)
+        if held[index] or (tag in ("h2", "h3") and index + 1 < len(held) and held[index + 1])
+    ]
 
 
 def _ld_body(article_body: Any) -> list[str]:
