@@ -494,7 +494,9 @@ class _Page:
         """
         social, structured = self._title_candidates("og:title"), self._title_candidates("ld")
         document = self._title_candidates("title")
-        if social and structured and _squeeze(social) != _squeeze(structured) and social == document:
+        # (an og:title cut short at a quotation mark in its attribute repeats it too)
+        repeats_document = bool(social and document and document.startswith(social))
+        if social and structured and _squeeze(social) != _squeeze(structured) and repeats_document:
             return structured
         return social or structured or _first_text(self.root.iter("h1")) or document
 
