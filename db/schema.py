@@ -210,9 +210,15 @@ CREATE TRIGGER furniture_days_update AFTER UPDATE OF outlet, title, teaser, body
 END;
 """
 
+# A follow-up looks for the earlier reports of its outlet, 60 days back, by event time
+# (db.stories.articles_between with an outlet): a range in this index, not all the outlet's years.
+_V8_OUTLET_EVENT_TIME_INDEX = """
+CREATE INDEX articles_outlet_event_time ON articles(outlet, coalesce(published, fetched_at));
+"""
+
 MIGRATIONS: list[str] = [
     _V1_CORE, _V2_SEARCH, _V3_DAEMON_SCHEDULE, _V4_BROWSING_INDEXES, _V5_CHECKED_AT, _V6_EVENT_TIME_INDEX,
-    _V7_FURNITURE_DAYS,
+    _V7_FURNITURE_DAYS, _V8_OUTLET_EVENT_TIME_INDEX,
 ]
 
 
