@@ -1,0 +1,106 @@
+"""The generic reading (no template) of real pages of publishers newsagg has no template for, against
+Fundus's expected values, and of small made-up pages for the rules behind it.
+
+The real pages are in tests/fixtures/generic-de (provenance there); the whole shared set is scored by
+benchmarks/extract.py.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rapidfuzz import fuzz
+
+from crawlers.extract import extract_article
+
+GENERIC_DE = Path(__file__).parent / "fixtures" / "generic-de"
+MANIFEST = {entry["file"].removesuffix(".html.gz"): entry for entry in json.loads((GENERIC_DE / "manifest.json").read_text("utf-8"))}
+
+
+def read(name: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The article read from the page ``name`` with its real URL and no template, and Fundus's values."""
+    entry = MANIFEST[name]
+    html = gzip.decompress((GENERIC_DE / "pages" / entry["file"]).read_bytes())
+    expected = json.loads((GENERIC_DE / "expected" / f"{entry['publisher']}.json").read_text("utf-8"))
+    return extract_article(html, entry["url"], ()), expected[entry["fundus_version"]]
+
+
+def normalized(text: str) -> str:
+    return " ".join(text.split())
+
+
+def matches_one(text: str, candidates: list[str]) -> bool:
+    return any(fuzz.ratio(normalized(text), normalized(candidate)) >= 90 for candidate in candidates)
+
+
+@pytest.mark.parametrize("name", sorted(MANIFEST))
+def test_title_is_the_expected_headline_without_site_suffix(name: str) -> None:
+    article, expected = read(name)
+    assert article["title"] == normalized(expected["title"])
+
+
+def test_body_is_the_expected_text_where_json_ld_holds_it() -> None:
+    article, expected = read("BSZ_2024_05_16")
+    sections = expected["body"]["sections"]
+    paragraphs = [p for section in sections for p in section["paragraphs"]]
+    blocks = [*paragraphs, *(h for section in sections for h in section["headline"]), *expected["body"]["summary"]]
+    body = article["body"].split("\n\n")
+    assert all(matches_one(paragraph, body) for paragraph in paragraphs)
+    assert [text for text in body if not matches_one(text, blocks)] == []
+
+
+def page(head: str, body: str) -> bytes:
+    return f"<html><head>{head}</head><body>{body}</body></html>".encode()
+
+
+TEXT = "Die Stadt baut eine neue Brücke über den Fluss, sagte der Bürgermeister am Montag."
+BOX = "Jetzt den Newsletter abonnieren und jeden Morgen die wichtigsten Nachrichten lesen."
+
+
+def article_json_ld(article_body: str) -> str:
+    data = {"@type": "NewsArticle", "headline": "Neue Brücke", "articleBody": article_body}
+    return f'<script type="application/ld+json">{json.dumps(data)}</script>'
+
+
+@pytest.mark.parametrize(
+    ("article_body", "paragraphs"),
+    [
+        (f"{TEXT}\n\nDie Arbeiten beginnen im Mai, sagte er noch.", [TEXT, "Die Arbeiten beginnen im Mai, sagte er noch."]),
+        ("Kurz: eine Brücke.", [TEXT, "Die Arbeiten beginnen im Mai, sagte er noch.", BOX]),
+    ],
+    ids=["a box the JSON-LD text lacks is left out", "a JSON-LD teaser drops nothing"],
+)
+def test_json_ld_article_body_cross_checks_the_text(article_body: str, paragraphs: list[str]) -> None:
+    html = page(
+        article_json_ld(article_body),
+        f"<article><h1>Neue Brücke</h1><p>{TEXT}</p><p>Die Arbeiten beginnen im Mai, sagte er noch.</p>"
+        f"<p>{BOX}</p></article>",
+    )
+    assert extract_article(html, "https://example.org/a.html", ())["body"].split("\n\n") == paragraphs
+
+
+@pytest.mark.parametrize(
+    ("head", "title"),
+    [
+        ('<meta property="og:title" content="Neue Brücke | Sport"><title>Neue Brücke | Sport | Beispielblatt</title>'
+         '<meta property="og:site_name" content="Beispielblatt"><meta name="twitter:title" content="Neue Brücke">',
+         "Neue Brücke"),
+        ('<meta property="og:title" content="Neue Brücke - Beispielblatt"><title>Neue Brücke - Beispielblatt</title>'
+         '<meta property="og:site_name" content="Beispielblatt">', "Neue Brücke"),
+        ('<meta property="og:title" content="Brücke kommt"><title>Brücke kommt</title>' + article_json_ld(TEXT),
+         "Neue Brücke"),
+        ('<meta property="og:title" content="Brücke kommt"><title>Stadt: Neue Brücke</title>' + article_json_ld(TEXT),
+         "Brücke kommt"),
+    ],
+    ids=[
+        "suffix extending another source's headline", "suffix naming the outlet",
+        "og:title repeating <title>: the JSON-LD headline", "og:title of its own: og:title",
+    ],
+)
+def test_generic_title_rules(head: str, title: str) -> None:
+    html = page(head, f"<article><h1>Neue Brücke</h1><p>{TEXT}</p></article>")
+    assert extract_article(html, "https://www.beispielblatt.de/a.html", ())["title"] == title
