@@ -38,9 +38,10 @@ class FixturePage:
         return Path(self.expected["_file"]).name
 
 
-def fixture_pages(outlet: str | None = None) -> list[FixturePage]:
+def fixture_pages(outlet: str | None = None, root: Path = PAGES) -> list[FixturePage]:
+    """The saved pages in ``root``/<outlet>/ (all outlets' when ``outlet`` is None)."""
     pages = []
-    for expected_file in sorted(PAGES.glob("*/*.expected.json")):
+    for expected_file in sorted(root.glob("*/*.expected.json")):
         expected = json.loads(expected_file.read_text(encoding="utf-8")) | {"_file": str(expected_file)}
         html = gzip.decompress(expected_file.with_name(expected_file.name.replace(".expected.json", ".html.gz")).read_bytes())
         page = FixturePage(expected_file.parent.name, urlsplit(expected["source_url"]).path, html, expected)

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
+from crawlers.outlets import DECLARED
 from local_outlets import OutletServer, fixture_pages, local_outlets, outlet_env
 
 ALL_PAGES = fixture_pages()
@@ -190,9 +191,9 @@ def test_crawl_opens_no_listening_socket(db_path: Path) -> None:
             child.wait(timeout=60)
 
 
-def test_scrapy_list_names_the_three_outlets() -> None:
+def test_scrapy_list_names_every_declared_outlet() -> None:
     done = subprocess.run(["scrapy", "list"], cwd=REPO, capture_output=True, text=True, timeout=60)
-    assert done.stdout.split() == ["berliner_zeitung", "rosenheim24", "t_online"]
+    assert done.stdout.split() == sorted(DECLARED)
 
 
 def test_scrapy_crawl_from_the_repo_root_uses_the_project_policy(db_path: Path) -> None:
@@ -323,7 +324,7 @@ def test_stopping_newsagg_crawl_closes_the_crawl_and_keeps_its_counts(db_path: P
 ])
 def test_crawl_refuses_what_it_cannot_do_in_one_line(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
     (tmp_path / "made-up-all-off.toml").write_text(
-        "".join(f"[outlets.{name}]\nenabled = false\n" for name in ("berliner_zeitung", "rosenheim24", "t_online")))
+        "".join(f"[outlets.{name}]\nenabled = false\n" for name in DECLARED))
     done = subprocess.run([sys.executable, "-m", "scheduler", "crawl", *args], cwd=tmp_path,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1

@@ -30,7 +30,7 @@ class Outlet:
     name: str                      # spider name and key in the store, e.g. "t_online"
     title: str                     # the outlet's own name, e.g. "t-online"
     home_url: str                  # scheme and host every other address of the outlet lives under
-    domains: tuple[str, ...]       # hosts the outlet owns; nothing else is fetched
+    domains: tuple[str, ...] = ()  # hosts the outlet owns, nothing else is fetched; () = home_url's, with and without www.
     feeds: tuple[str, ...] = ()    # RSS 2.0, Atom and RDF/RSS 1.0 feeds
     sitemaps: tuple[str, ...] = () # news sitemaps, sitemaps and sitemap indexes
     article_path: str = r"."       # regex an article URL's path matches …
@@ -40,6 +40,11 @@ class Outlet:
     region: str = "Deutschland"    # where its news is from: the country, a state or a town
     enabled_by_default: bool = False  # crawled without a config saying so
     local: bool = False            # moved onto a loopback base URL for tests
+
+    def __post_init__(self) -> None:
+        if not self.domains:
+            host = urlsplit(self.home_url).netloc.lower()
+            object.__setattr__(self, "domains", tuple(dict.fromkeys((host, host.removeprefix("www.")))))
 
     @property
     def base_url_variable(self) -> str:

@@ -38,7 +38,6 @@ def ippen_outlet(name: str, title: str, host: str, region: str, feed_sections: S
         name=name,
         title=title,
         home_url=home,
-        domains=(f"www.{host}", host),
         feeds=tuple(f"{home}{section}rssfeed.rdf" for section in feed_sections),
         sitemaps=(f"{home}news.xml", f"{home}sitemap-index.xml"),
         # Article URLs end in an id of seven to nine digits: /<section…>/<slug>-92243692.html.

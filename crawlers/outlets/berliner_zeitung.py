@@ -36,7 +36,6 @@ OUTLET = Outlet(
     name="berliner_zeitung",
     title="Berliner Zeitung",
     home_url="https://www.berliner-zeitung.de/",
-    domains=("www.berliner-zeitung.de", "berliner-zeitung.de"),
     feeds=("https://www.berliner-zeitung.de/feed.xml",),
     sitemaps=(
         "https://www.berliner-zeitung.de/news-sitemap.xml",

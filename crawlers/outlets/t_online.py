@@ -43,7 +43,6 @@ OUTLET = Outlet(
     name="t_online",
     title="t-online",
     home_url="https://www.t-online.de/",
-    domains=("www.t-online.de", "t-online.de"),
     feeds=tuple(f"https://www.t-online.de/{section}/feed.rss" for section in _FEED_SECTIONS),
     # Every article lives at /<section…>/id_<number>/<slug>.html.
     article_path=r"/id_\d+/[^/]+\.html$",
