@@ -201,7 +201,9 @@ def places_in(text: str, language: str) -> tuple[Place, ...]:
     while position < len(tokens):
         name = _longest_name(text, tokens, position, language)
         if name.candidates:
-            in_place_context = name.derived or _in_place_context(text, tokens, position, name.length, language)
+            # "Corona-Appell – Kogler …" opens like a dateline, but its head is no town named there.
+            compound_head = not name.derived and name.text != tokens[position].group(0)
+            in_place_context = name.derived or (not compound_head and _in_place_context(text, tokens, position, name.length, language))
             place = _accepted(name.text, name.candidates, in_place_context, language)
             if name.derived and _is_common_word(tokens[position].group(0), name.candidates[0], language, False):
                 place = None                # "Konzern" is no one from Konz

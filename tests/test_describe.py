@@ -167,6 +167,13 @@ def test_a_compound_word_is_not_read_as_someone_from_a_town():
     assert locate([], ["Deutsche Bahn schult Flüchtlinge um"], ["Der Konzern baut seine Programme aus."], "de") is None
 
 
+def test_a_compound_opening_a_headline_like_a_dateline_names_no_town_abroad():
+    # The real SemEval headline that gave "Corona, Vereinigte Staaten"; the lead is made up.
+    headline = "Corona-Appell – Kogler weist Freizeitsportler zurecht"
+    assert locate([], [headline], ["Der Vizekanzler mahnte zur Vorsicht."], "de") != "Corona, Vereinigte Staaten"
+    assert locate([], ["Hamburg-Besuch – Kanzler trifft Bürgermeister"], [""], "de") == "Hamburg, Deutschland"
+
+
 def test_the_category_is_what_most_sources_say():
     headlines = ["Public transit ridership mostly down in Tenn.",
                  "More People Rode Public Transit Last Year Than Any Time In The Last 60 Years",
