@@ -10,7 +10,7 @@ from scrapy.exceptions import DropItem
 
 from crawlers.extensions import count, record_error
 from db.schema import connect
-from db.store import content_hash, transaction, upsert_article
+from db.store import UpsertResult, content_hash, transaction, upsert_article
 from dedupe.assign import Grouper
 from dedupe.settings import GroupingSettings
 from dedupe.text import repair
@@ -62,17 +62,27 @@ class StorePipeline:
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         name = self.crawler.spider.name
         try:
-            article = clean_article(item)
-            with transaction(self.conn):
-                article_id, result = upsert_article(self.conn, article)
-                if result != "unchanged":
-                    self.grouper.add(article_id)
+            article, article_id, result = store_article(self.conn, self.grouper, item)
         except DropItem as reason:
             record_error(self.crawler, f"{name}: dropped {reason}")
             raise
         except Exception as error:  # the article is not stored; the crawl goes on with the next
-            self.grouper.reset()  # its in-memory window may hold the rolled-back story
             record_error(self.crawler, f"{name}: could not store {item.get('url')}: {type(error).__name__}: {error}")
             raise DropItem(str(error)) from None
         count(self.crawler, result)
         return {**article, "id": article_id}
+
+
+def store_article(conn: sqlite3.Connection, grouper: Grouper, item: dict[str, Any]) -> tuple[dict[str, Any], int, UpsertResult]:
+    """Clean, upsert and group one article in one transaction (the crawl's pipeline and the cluster's
+    writer alike); DropItem when it has no headline."""
+    article = clean_article(item)
+    try:
+        with transaction(conn):
+            article_id, result = upsert_article(conn, article)
+            if result != "unchanged":
+                grouper.add(article_id)
+    except Exception:
+        grouper.reset()  # its in-memory window may hold the rolled-back story
+        raise
+    return article, article_id, result

@@ -38,6 +38,14 @@ def user_agent(contact: str) -> str:
     return USER_AGENT.replace(")", f"; +{contact})")
 
 
+def configure_logging(level: str) -> None:
+    """Our lines on stderr (Scrapy's own logging is off in the process's settings)."""
+    logging.basicConfig(level=level, stream=sys.stderr, format=LOG_FORMAT, force=True)
+    # Scrapy's INFO lines are noise next to our progress lines; its warnings still show.
+    for noisy in ("scrapy", "asyncio"):
+        logging.getLogger(noisy).setLevel(max(logging.getLevelName(level), logging.WARNING))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m crawlers.run")
     parser.add_argument("--db", required=True)
@@ -55,10 +63,7 @@ def main(argv: list[str] | None = None) -> None:
         LOG_ENABLED=False,  # our own handler below, so that Scrapy's start-up report stays out
         **({"USER_AGENT": user_agent(args.contact)} if args.contact else {}),
     ))
-    logging.basicConfig(level=args.log_level, stream=sys.stderr, format=LOG_FORMAT, force=True)
-    # Scrapy's INFO lines are noise next to our progress lines; its warnings still show.
-    for noisy in ("scrapy", "asyncio"):
-        logging.getLogger(noisy).setLevel(max(logging.getLevelName(args.log_level), logging.WARNING))
+    configure_logging(args.log_level)
     held = {name: lock for name in args.outlets if (lock := hold_or_skip(args.db, args.run_id, name))}
     for name in held:
         process.crawl(SPIDERS[name])

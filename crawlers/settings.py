@@ -62,3 +62,14 @@ NEWSAGG_PROGRESS_INTERVAL = 5.0    # seconds between progress lines (stderr) and
 # An outlet moved onto a loopback base URL (tests, local mirrors) is fetched without delay.
 NEWSAGG_LOOPBACK_DELAY = 0.0
 NEWSAGG_LOOPBACK_RETRY_BACKOFF = 0.1
+
+# Cluster mode (`newsagg worker`): the same politeness, counted in Redis for all workers together
+# (and for loopback stand-ins too: that is what the cluster tests check).
+NEWSAGG_REDIS_URL = ""
+NEWSAGG_HOST_DELAY = DOWNLOAD_DELAY
+# Slots are taken in Redis a little before the request reaches the site (a new connection, a busy
+# worker): spacing them this much more keeps the gap the site sees at the delay or more.
+NEWSAGG_HOST_DELAY_MARGIN = 0.1
+NEWSAGG_HOST_CONCURRENCY = CONCURRENT_REQUESTS_PER_DOMAIN
+NEWSAGG_LEASE_SECONDS = 30.0   # a request of a worker that stopped renewing goes back to the queue after this
+NEWSAGG_FRONTIER_POLL = 0.5    # seconds between looks at an empty queue

@@ -13,9 +13,11 @@ from scheduler.crawl import format_summary, run_crawl_child
 from scheduler.daemon import daemon
 from scheduler.feed import DEFAULT_LIMIT, MAX_LIMIT, FeedQuery, build_feed
 from scheduler.grouping_cli import check, import_command, regroup, stories
+from scheduler.ingest import ingest
 from scheduler.options import config_option, db_option, load, open_store
 from scheduler.serve import database_name, serve
 from scheduler.status import status
+from scheduler.worker import worker
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -117,6 +119,8 @@ def _write_whole(path: Path, data: bytes) -> None:
 cli.add_command(serve)
 cli.add_command(daemon)
 cli.add_command(status)
+cli.add_command(worker)
+cli.add_command(ingest)
 cli.add_command(import_command)
 cli.add_command(regroup)
 cli.add_command(stories)

@@ -44,6 +44,15 @@ class DaemonSettings:
 
 
 @dataclass(frozen=True)
+class ClusterSettings:
+    redis_url: str = ""  # e.g. "redis://:secret@10.0.0.5:6379/0"; empty: no cluster, `newsagg crawl` and the daemon crawl here
+    lease_seconds: float = 30.0  # a killed worker's requests go back to the queue after this
+
+
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+@dataclass(frozen=True)
 class Config:
     db: str = "news.db"
     log_level: str = "INFO"
@@ -53,6 +62,7 @@ class Config:
     outlets: dict[str, OutletSchedule] = field(default_factory=default_schedules)
     grouping: GroupingSettings = field(default_factory=GroupingSettings)
     daemon: DaemonSettings = field(default_factory=DaemonSettings)
+    cluster: ClusterSettings = field(default_factory=ClusterSettings)
     source: str | None = None  # the file it was read from
 
     @property
@@ -118,8 +128,13 @@ def parse_config(raw: dict[str, Any], source: str = "<config>") -> Config:
     for key, seconds in dataclasses.asdict(daemon).items():
         if seconds < 0:
             raise ConfigError(f"{source}: daemon.{key} must not be negative")
+    cluster = _dataclass_from(ClusterSettings, raw.pop("cluster", {}), "cluster", source)
+    if cluster.redis_url and not cluster.redis_url.startswith(REDIS_SCHEMES):
+        raise ConfigError(f"{source}: cluster.redis_url must start with {', '.join(REDIS_SCHEMES)}")
+    if cluster.lease_seconds <= 0:
+        raise ConfigError(f"{source}: cluster.lease_seconds must be positive")
     if raw:
-        raise ConfigError(f"{source}: unknown key {sorted(raw)[0]!r} (known: store, log, crawl, outlets, grouping, daemon)")
+        raise ConfigError(f"{source}: unknown key {sorted(raw)[0]!r} (known: store, log, crawl, outlets, grouping, daemon, cluster)")
     db = _pop_typed(store, "path", str, Config.db, "store", source)
     level = _pop_typed(log, "level", str, Config.log_level, "log", source).upper()
     if level not in LOG_LEVELS:
@@ -143,7 +158,7 @@ def parse_config(raw: dict[str, Any], source: str = "<config>") -> Config:
         if outlets[name].interval_minutes <= 0:
             raise ConfigError(f"{source}: outlets.{name}.interval_minutes must be positive")
     return Config(db=db, log_level=level, max_articles=max_articles, download_timeout=download_timeout, contact=contact, outlets=outlets,
-                  grouping=grouping, daemon=daemon, source=source)
+                  grouping=grouping, daemon=daemon, cluster=cluster, source=source)
 
 
 def _table(value: Any, name: str, source: str) -> dict[str, Any]:

@@ -28,14 +28,15 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from crawlers.frontier import Frontier, RedisUnavailable, redact
 from crawlers.locks import outlet_crawl_running
-from crawlers.outlets import DECLARED
+from crawlers.outlets import DECLARED, resolve
 from db.runs import clear_schedule, publish_schedule
 from db.schema import connect
 from db.store import mark_run_interrupted, running_runs, transaction
 from scheduler.config import Config, ConfigError, load_config
 from scheduler.crawl import CrawlChild
-from scheduler.options import config_option, db_option, load, open_store, setup_logging
+from scheduler.options import config_option, db_option, load, open_frontier, open_store, redis_option, setup_logging
 
 logger = logging.getLogger(__name__)
 
@@ -182,8 +183,9 @@ def jitter_for(interval_seconds: float, jitter_seconds: float) -> float:
 class Daemon:
     """Schedules a crawl job per enabled outlet until SIGTERM or SIGINT; SIGHUP reloads the config."""
 
-    def __init__(self, db: str, config_file: str | None, config: Config):
+    def __init__(self, db: str, config_file: str | None, config: Config, frontier: Frontier | None = None):
         self.db = db
+        self.frontier = frontier  # cluster mode: each run queues the outlet's feeds for the workers
         self.config_file = config_file
         self.config = config
         self.scheduler = BackgroundScheduler(
@@ -206,7 +208,8 @@ class Daemon:
         self._schedule()
         self.scheduler.resume()
         self._publish_schedule()
-        logger.info("daemon started on %s (pid %d): %s", self.db, os.getpid(), self._describe_jobs())
+        mode = f"; cluster mode, feeds queued in {redact(self.frontier.url)}" if self.frontier else ""
+        logger.info("daemon started on %s (pid %d): %s%s", self.db, os.getpid(), self._describe_jobs(), mode)
         while not self.stop_signals and not self.failure:
             time.sleep(POLL_SECONDS)
             if self.reload_requested:
@@ -285,6 +288,9 @@ class Daemon:
     # one run
 
     def _crawl(self, outlet: str) -> None:
+        if self.frontier:
+            self._queue_discovery(outlet)
+            return
         config = self.config
         try:
             live = settle_abandoned_runs(self.db)
@@ -311,6 +317,18 @@ class Daemon:
         for run in result.runs:
             logger.info("%s: %s; %d new, %d updated, %d unchanged, %d failed (run %s)", run["outlet"], run["status"],
                         run["new"], run["updated"], run["unchanged"], run["failed"], run["run_id"])
+
+    def _queue_discovery(self, outlet: str) -> None:
+        moved = resolve(outlet)
+        feeds = (*moved.feeds, *moved.sitemaps)
+        try:
+            queued = self.frontier.queue_feeds(outlet, feeds, iso(utc_now()))
+        except RedisUnavailable as error:  # the next run tries again
+            logger.warning("%s: feeds not queued this time: %s", outlet, error)
+            return
+        self._publish_schedule()
+        logger.info("%s: %d of %d feeds and sitemaps queued for the workers (the others still are)",
+                    outlet, queued, len(feeds))
 
     # stopping
 
@@ -347,7 +365,8 @@ class Daemon:
 @click.command()
 @db_option
 @config_option
-def daemon(db_path: str | None, config_file: str | None) -> None:
+@redis_option
+def daemon(db_path: str | None, config_file: str | None, redis_url: str | None) -> None:
     """Keep the store current: crawl every enabled outlet now, then again every interval.
 
     One job per outlet (default every 15 minutes, with jitter), each run a crawl
@@ -355,12 +374,17 @@ def daemon(db_path: str | None, config_file: str | None) -> None:
     the first. SIGTERM or SIGINT stop it (a running crawl closes gracefully),
     SIGHUP reloads the config. Logs go to stderr; `newsagg status` shows progress.
 
+    In cluster mode (--redis, or cluster.redis_url in the config) it crawls
+    nothing itself: each run queues the outlet's feeds and sitemaps for the
+    workers (`newsagg worker`), and `newsagg ingest` stores what they find.
+
     \b
     Example:
         newsagg daemon --db /var/lib/newsagg/news.db --config /etc/newsagg/newsagg.toml
     """
     config = load(config_file)
     db = db_path or config.db
+    frontier = open_frontier(redis_url, config) if redis_url or config.cluster.redis_url else None
     lock = StoreLock(db)
     try:
         lock.acquire()
@@ -370,7 +394,7 @@ def daemon(db_path: str | None, config_file: str | None) -> None:
         raise click.ClickException(f"cannot lock the store {db}: {error}") from None
     try:
         open_store(db).close()  # create or migrate the store before scheduling anything
-        Daemon(db, config_file, config).run()
+        Daemon(db, config_file, config, frontier).run()
     except RuntimeError as error:
         raise click.ClickException(str(error)) from None
     finally:

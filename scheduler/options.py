@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
+from crawlers.frontier import Frontier, RedisUnavailable
 from db.schema import connect, connect_readonly
 from scheduler.config import Config, ConfigError, load_config
 
@@ -28,6 +29,26 @@ def db_option(function: F) -> F:
         "--db", "db_path", type=click.Path(dir_okay=False),
         help="SQLite store (default: store.path from config, else ./news.db).",
     )(function)
+
+
+def redis_option(function: F) -> F:
+    return click.option(
+        "--redis", "redis_url", metavar="URL",
+        help="Redis of the cluster, e.g. redis://:PASSWORD@host:6379/0 (default: cluster.redis_url from config).",
+    )(function)
+
+
+def open_frontier(redis_url: str | None, config: Config) -> Frontier:
+    """The cluster's Redis, answering; else exit 1 with one line (no URL given, unreachable, refused)."""
+    url = redis_url or config.cluster.redis_url
+    if not url:
+        raise click.ClickException("no Redis given: pass --redis URL or set cluster.redis_url in the config")
+    try:
+        frontier = Frontier(url)
+        frontier.check()
+    except (RedisUnavailable, ValueError) as error:
+        raise click.ClickException(str(error)) from None
+    return frontier
 
 
 def load(config_file: str | None) -> Config:

@@ -9,11 +9,12 @@ from typing import Any
 
 import click
 
+from crawlers.frontier import OUTLET_COUNTERS, Frontier, RedisUnavailable, redact
 from crawlers.outlets import DECLARED
 from db.runs import error_count_since, last_runs, read_schedule, recent_errors
 from db.store import RUN_COUNTERS, count_rows
 from scheduler.daemon import iso, running_daemon, utc_now
-from scheduler.options import config_option, db_option, load, open_store
+from scheduler.options import config_option, db_option, load, open_store, redis_option
 
 RECENT_ERRORS_SHOWN = 10
 ERRORS_PER_RUN_SHOWN = 3
@@ -29,8 +30,22 @@ def _run_summary(run: dict[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
-def gather_status(db: str) -> dict[str, Any]:
-    """Everything `newsagg status` shows, as one JSON-ready dict."""
+def cluster_figures(frontier: Frontier) -> dict[str, Any]:
+    """The cluster's state in Redis: queue per outlet (those with any figure), workers, the writer's lag."""
+    try:
+        outlets = {name: frontier.outlet_figures(name) for name in sorted(DECLARED)}
+        return {
+            "redis": redact(frontier.url), "reachable": True,
+            "workers_last_minute": sorted(frontier.workers_seen()),
+            "writer": frontier.writer_figures(),
+            "outlets": {name: figures for name, figures in outlets.items() if any(figures.values())},
+        }
+    except RedisUnavailable as error:
+        return {"redis": redact(frontier.url), "reachable": False, "error": str(error)}
+
+
+def gather_status(db: str, frontier: Frontier | None = None) -> dict[str, Any]:
+    """Everything `newsagg status` shows, as one JSON-ready dict (with the cluster's, given its Redis)."""
     holder = running_daemon(db)
     day_ago = iso(utc_now() - timedelta(hours=24))
     conn = open_store(db, readonly=True)
@@ -61,6 +76,7 @@ def gather_status(db: str) -> dict[str, Any]:
         "stories": stories,
         "outlets": outlets,
         "errors_last_24h": {"messages": messages, "failed_or_interrupted_runs": bad_runs, "recent": errors},
+        **({"cluster": cluster_figures(frontier)} if frontier else {}),
     }
 
 
@@ -88,16 +104,43 @@ def format_status(report: dict[str, Any]) -> str:
     if recent:
         lines += ["", f"newest errors of the last 24 h (up to {RECENT_ERRORS_SHOWN}):"]
         lines.extend(f"  {error['started_at']} {error['outlet']}: {error['message']}" for error in recent)
+    if "cluster" in report:
+        lines += ["", *format_cluster(report["cluster"])]
     return "\n".join(lines)
+
+
+def format_cluster(cluster: dict[str, Any]) -> list[str]:
+    if not cluster["reachable"]:
+        return [f"cluster {cluster['error']}"]
+    workers = cluster["workers_last_minute"]
+    writer = cluster["writer"]
+    lines = [
+        f"cluster {cluster['redis']}: {len(workers)} worker(s) seen in the last minute"
+        + (f" ({', '.join(workers)})" if workers else ""),
+        f"writer  {writer['pending']} article(s) read and not yet stored (pending), {writer['unread']} not yet read; "
+        f"oldest unstored {writer['oldest_unstored_seconds']:g} s old",
+        "",
+    ]
+    columns = ("queued", "in_flight", "seen", *OUTLET_COUNTERS)
+    header = f"{'outlet':<18}" + "".join(f"{name.replace('_', ' '):>11}" for name in columns)
+    lines += [header, "-" * len(header)]
+    lines.extend(f"{name:<18}" + "".join(f"{figures[column]:>11}" for column in columns)
+                 for name, figures in cluster["outlets"].items())
+    return lines
 
 
 @click.command()
 @db_option
 @config_option
+@redis_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the table.")
-def status(db_path: str | None, config_file: str | None, as_json: bool) -> None:
+def status(db_path: str | None, config_file: str | None, redis_url: str | None, as_json: bool) -> None:
     """Show whether a daemon runs on the store, each outlet's last and next run,
     how many articles and stories it holds, and the errors of the last 24 hours.
+
+    In cluster mode (--redis, or cluster.redis_url in the config) also the
+    queue per outlet, the workers seen in the last minute, and the writer's
+    lag: articles read and not yet stored, not yet read, the oldest one's age.
 
     Reads only; safe while the daemon writes.
 
@@ -110,8 +153,9 @@ def status(db_path: str | None, config_file: str | None, as_json: bool) -> None:
     db = db_path or config.db
     if not Path(db).exists():
         raise click.ClickException(f"no store at {db} (run `newsagg crawl` or `newsagg daemon` first)")
+    url = redis_url or config.cluster.redis_url
     try:
-        report = gather_status(db)
+        report = gather_status(db, Frontier(url) if url else None)
     except PermissionError as error:  # e.g. not the service's user
         raise click.ClickException(f"cannot read {error.filename}: permission denied") from None
     click.echo(json.dumps(report, ensure_ascii=False) if as_json else format_status(report))
