@@ -164,8 +164,10 @@ class OutletServer:
 
 @contextmanager
 def local_outlets(*names: str) -> Iterator[dict[str, OutletServer]]:
-    """Start a server per outlet; yields them and the env that moves each outlet onto its server."""
-    servers = {name: OutletServer(name) for name in names or tuple(DECLARED)}
+    """Start a server per outlet named (default: the outlets crawled without a config, whose pages
+    tests/fixtures/pages holds); yields them by name."""
+    defaults = tuple(name for name, outlet in DECLARED.items() if outlet.enabled_by_default)
+    servers = {name: OutletServer(name) for name in names or defaults}
     for server in servers.values():
         server.__enter__()
     try:
