@@ -85,7 +85,7 @@ class Grouper:
             if members:
                 story = self.index.stories.get(story_id)
                 known = {m.features.article_id: m.features for m in story.members} if story else {}
-                sql.update_story(self.conn, story_id, merged_story(members, known))
+                sql.update_story(self.conn, story_id, merged_story(members, known, self.settings.place_names))
         self.dirty.clear()
 
     def reset(self) -> None:

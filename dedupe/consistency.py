@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from db import stories as sql
 from db.store import transaction
+from dedupe.location import NAMES_LANGUAGE
 from dedupe.merge import merged_story
 
 # What must equal the story's members; title, teaser and body are the representative's own text,
@@ -54,13 +55,13 @@ def _reason(story: dict, members: list[dict]) -> str | None:
     return "; ".join(wrong) or None
 
 
-def repair(conn: sqlite3.Connection, found: list[Disagreement]) -> int:
+def repair(conn: sqlite3.Connection, found: list[Disagreement], place_names: str = NAMES_LANGUAGE) -> int:
     """Rewrite each story from its articles (or drop it when it has none), in one transaction."""
     with transaction(conn):
         for disagreement in found:
             members = sql.story_members(conn, disagreement.story_id)
             if members:
-                sql.update_story(conn, disagreement.story_id, merged_story(members))
+                sql.update_story(conn, disagreement.story_id, merged_story(members, place_names=place_names))
             else:
                 sql.delete_story(conn, disagreement.story_id)
     return len(found)

@@ -45,6 +45,7 @@ BIG_CITY = 1_000_000            # a name this big a city has is never taken for 
 # Tokyo ward of 330,000; "Essen" 5.3, "Halle" 4.8).
 EXPECTED_ZIPF_BELOW_LOG_POPULATION = {True: 1.0, False: 2.5}   # at home, abroad
 COMMON_WORD_MARGIN = 0.3
+ALIAS_ENGLISH_ZIPF = 4.5        # a city's alternate name this common in English is a word or brand, not its name
 # Where the text uses a name as a place ("in Essen", "Halle:"), a word may be this much more
 # frequent still: "Essen" is 0.5 above a city of 580,000, "Lead" 2.7 above a town of 3,000.
 PLACE_CONTEXT_MARGIN = 1.5
@@ -111,7 +112,9 @@ def locate(datelines: Iterable[str], headlines: Iterable[str], leads: Iterable[s
         return _label(max(places, key=lambda place: (votes[_key(place.name)], _support(place, scores))), scores, names_language)
     if not scores:
         return None
-    best = max(scores, key=lambda place: (_support(place, scores), not place.is_country, place.population, place.name))
+    # Ties go to the place named first (a headline's "Wattenscheid: …" before its "Eppendorf").
+    order = {place: -position for position, place in enumerate(scores)}
+    best = max(scores, key=lambda place: (_support(place, scores), not place.is_country, order[place]))
     return _label(best, scores, names_language)
 
 
@@ -202,7 +205,7 @@ def places_in(text: str, language: str) -> tuple[Place, ...]:
         name = _longest_name(text, tokens, position, language)
         if name.candidates:
             # "Corona-Appell – Kogler …" opens like a dateline, but its head is no town named there.
-            compound_head = not name.derived and name.text != tokens[position].group(0)
+            compound_head = name.length == 1 and not name.derived and name.text != tokens[position].group(0)
             in_place_context = name.derived or (not compound_head and _in_place_context(text, tokens, position, name.length, language))
             place = _accepted(name.text, name.candidates, in_place_context, language)
             if name.derived and _is_common_word(tokens[position].group(0), name.candidates[0], language, False):
@@ -336,7 +339,8 @@ def _accepted(name: str, candidates: list[Place], in_place_context: bool, langua
     place = _likeliest(candidates, language, in_place_context)
     if place is None:
         return None
-    if len(name) <= 3 and not (name.isupper() and place.is_country):    # "USA", "UK", not "Can", "Usa", "IPO"
+    # "USA", "UK" and "in Rom", not "Can", "Usa", "IPO"
+    if len(name) <= 3 and not (name.isupper() and place.is_country) and not (in_place_context and place.population >= BIG_CITY):
         return None
     if place.is_country:    # "USA", "US-Botschaft" and "Vereinigte Staaten" are one place
         return Place(place.country, place.country, place.population, is_country=True)
@@ -395,11 +399,15 @@ def _is_common_word(name: str, place: Place, language: str, in_place_context: bo
     """Is the name used as a word far more than a place of its size is named? Where the text uses
     it as a place it may be more frequent ("in Essen"), unless it is only another language's
     name for the place ("Google" among a city's alternate names)."""
-    if place.population >= BIG_CITY and not place.other_name:
+    # A translated name is the place's own in that language ("Den Haag", "Lissabon", "Mailand");
+    # one that is a common English word or brand among a city's alternate names ("Google" for
+    # Topeka, "White House") is not.
+    alias = place.other_name and zipf_frequency(name.lower(), "en") >= ALIAS_ENGLISH_ZIPF
+    if place.population >= BIG_CITY and not alias:
         return False
     at_home = place.country in HOME_COUNTRIES.get(language, ())
     expected = math.log10(max(place.population, 1)) - EXPECTED_ZIPF_BELOW_LOG_POPULATION[at_home]
-    margin = PLACE_CONTEXT_MARGIN if in_place_context and not place.other_name else COMMON_WORD_MARGIN
+    margin = PLACE_CONTEXT_MARGIN if in_place_context and not alias else COMMON_WORD_MARGIN
     return zipf_frequency(name.lower(), language) > expected + margin
 
 

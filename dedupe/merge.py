@@ -13,7 +13,7 @@ from rapidfuzz import fuzz
 
 from dedupe.category import categorise
 from dedupe.features import ArticleFeatures, article_features
-from dedupe.location import dateline_of, locate
+from dedupe.location import NAMES_LANGUAGE, dateline_of, locate
 from dedupe.text import split_headline, split_lead, strip_boilerplate, tidy, words
 
 PARAGRAPHS_PER_SOURCE = 2
@@ -30,9 +30,10 @@ class SourceText(NamedTuple):
     paragraphs: list[str]   # its text: what its "title" ran on after the headline (where it did), then its body
 
 
-def merged_story(members: Sequence[Mapping[str, Any]], known: Mapping[int, ArticleFeatures] | None = None) -> dict[str, Any]:
+def merged_story(members: Sequence[Mapping[str, Any]], known: Mapping[int, ArticleFeatures] | None = None,
+                 place_names: str = NAMES_LANGUAGE) -> dict[str, Any]:
     """Story fields for ``db.stories.update_story`` from its articles (``db.stories.story_members``);
-    ``known`` holds features already computed, by article id."""
+    ``known`` holds features already computed, by article id; places are named in ``place_names``."""
     known = known or {}
     features = {member["id"]: known.get(member["id"]) or article_features(member) for member in members}
     representative = _most_representative(members, features)
@@ -49,7 +50,8 @@ def merged_story(members: Sequence[Mapping[str, Any]], known: Mapping[int, Artic
         "teaser": teaser,
         "body": _attributed_body(sources, texts, after_lead, [title, teaser or ""], language),
         "category": categorise([m["title"] for m in originals], [_lead(m) for m in originals]),
-        "location": locate(_datelines(originals), [m["title"] for m in originals], [_lead(m) for m in originals], language),
+        "location": locate(_datelines(originals), [m["title"] for m in originals], [_lead(m) for m in originals], language,
+                           names_language=place_names),
         "first_seen": min(dates),
         "last_updated": max(dates),
         "source_count": len(members),

@@ -24,3 +24,4 @@ class GroupingSettings:
     blocking_terms: int = 30          # distinctive terms per article used to look up candidates
     blocking_min_weight: float = 0.5  # terms lighter than this never open a candidate
     max_candidates: int = 50          # stories scored per article, those sharing most first
+    place_names: str = "de"           # the language stories name places in: "Vereinigte Staaten" ("en": "United States")

@@ -108,7 +108,7 @@ def check(db_path: str | None, config_file: str | None, fix: bool) -> None:
     if len(found) > MAX_LISTED:
         click.echo(f"… and {len(found) - MAX_LISTED} more")
     if fix and found:
-        rewritten = repair(conn, found)
+        rewritten = repair(conn, found, config.grouping.place_names)
         click.echo(f"{rewritten} {'story' if rewritten == 1 else 'stories'} rewritten from their articles")
     elif found:
         raise click.ClickException(f"{len(found)} stories disagree with their articles; newsagg check --repair rewrites them")

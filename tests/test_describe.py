@@ -174,6 +174,15 @@ def test_a_compound_opening_a_headline_like_a_dateline_names_no_town_abroad():
     assert locate([], ["Hamburg-Besuch – Kanzler trifft Bürgermeister"], [""], "de") == "Hamburg, Deutschland"
 
 
+@pytest.mark.parametrize(("headline", "expected"), [
+    ("Den Haag: Fünf Surfer vor niederländischer Küste getötet", "Den Haag, Niederlande"),   # real SemEval headline
+    ("Papst empfängt Pilger in Rom", "Rom, Italien"),                                        # made up, as the next
+    ("Messe in Mailand eröffnet", "Mailand, Italien"),
+])
+def test_a_foreign_city_under_its_german_name_is_found(headline, expected):
+    assert locate([], [headline], [""], "de") == expected
+
+
 def test_the_category_is_what_most_sources_say():
     headlines = ["Public transit ridership mostly down in Tenn.",
                  "More People Rode Public Transit Last Year Than Any Time In The Last 60 Years",

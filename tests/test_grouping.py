@@ -340,3 +340,13 @@ def test_a_days_furniture_kept_in_the_store_is_learned_again_once_an_article_of_
     # The releases of 2026-08-08 loaded with the late one are weighed by a profile of 08-07 again.
     assert '"made-up-outlet": [1, ' in furniture_day(store, "2026-08-07")
     assert furniture_day(store, "2026-08-01") is not None
+
+
+def test_stories_name_places_in_the_configured_language(store, tmp_path):
+    german = imported(store, tmp_path, lines("semeval-de-pairs-sample.jsonl"))
+    location = "SELECT location FROM stories WHERE id = ?"
+    # "Wattenscheid: Stichflamme in Werkstatt-Tankstelle Eppendorf": the town named first, not Hamburg's Eppendorf.
+    assert store.execute(location, (german[WATTENSCHEID[0]],)).fetchone()[0] == "Wattenscheid, Deutschland"
+    regroup(store, GroupingSettings(place_names="en"))
+    english = {url: story_id for url, story_id, _ in story_assignments(store)}
+    assert store.execute(location, (english[WATTENSCHEID[0]],)).fetchone()[0] == "Wattenscheid, Germany"
