@@ -84,7 +84,7 @@ class ClusterSpider(NewsSpider):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.held: dict[str, Lease] = {}  # queue entry → lease, for the requests in this process
-        self.slots: dict[str, str] = {}   # slot token → its host's sorted set, while downloading
+        self.slots: dict[str, str] = {}   # slot token → its host, while downloading
         self.loops: list[task.LoopingCall] = []
         self.started = time.monotonic()
         self.reported: tuple[int, int, int] | None = None
@@ -175,7 +175,7 @@ class ClusterSpider(NewsSpider):
 
     def keep_leases(self) -> None:
         held = [(self.frontier.lease_key(self.name), entry) for entry in self.held]
-        held += [(key, token) for token, key in self.slots.items()]
+        held += [(host_keys(host)[0], token) for token, host in self.slots.items()]
         try:
             self.frontier.renew(held, self.lease_seconds)
             self.frontier.heartbeat(self.worker)
@@ -199,8 +199,8 @@ class ClusterSpider(NewsSpider):
                 loop.stop()
         try:
             self.frontier.release(self.name, list(self.held.values()))
-            for token, key in self.slots.items():
-                self.frontier.release_slot_key(key, token)
+            for token, host in self.slots.items():
+                self.frontier.release_slot(host, token)
         except RedisUnavailable as error:
             logger.warning("%s: could not hand back %d lease(s) (%s); they expire", self.name, len(self.held), error)
         self.held.clear()
@@ -209,12 +209,15 @@ class ClusterSpider(NewsSpider):
 class SharedPolitenessMiddleware:
     """At most NEWSAGG_HOST_CONCURRENCY requests at once and NEWSAGG_HOST_DELAY seconds between
     request starts per host (host:port), over all workers: each request takes a slot in Redis
-    before it goes out and gives it back when its answer (or error) is in."""
+    before it goes out, says when it goes out, and gives the slot back when its answer (or error)
+    is in."""
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
         self.concurrency = crawler.settings.getint("NEWSAGG_HOST_CONCURRENCY")
         self.delay = crawler.settings.getfloat("NEWSAGG_HOST_DELAY") + crawler.settings.getfloat("NEWSAGG_HOST_DELAY_MARGIN")
+        # Sent by Scrapy's downloader as it hands the request on to be sent: the start the delay counts from.
+        crawler.signals.connect(self.request_started, signal=signals.request_reached_downloader)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SharedPolitenessMiddleware:
@@ -233,8 +236,12 @@ class SharedPolitenessMiddleware:
             if not wait:
                 break
             await asyncio.sleep(wait)
-        spider.slots[token] = host_keys(host)[0]
-        request.meta[SLOT_META] = (spider.slots[token], token)
+        spider.slots[token] = host
+        request.meta[SLOT_META] = (host, token)
+
+    def request_started(self, request: Request, spider: scrapy.Spider) -> None:
+        if (held := request.meta.get(SLOT_META)) is not None:
+            self._tell(spider, "slot_started", *held)
 
     def process_response(self, request: Request, response: Response) -> Response:
         self._release(request)
@@ -244,14 +251,15 @@ class SharedPolitenessMiddleware:
         self._release(request)
 
     def _release(self, request: Request) -> None:
-        spider: ClusterSpider = self.crawler.spider
         # Popped: a retried or redirected request carries the meta on and takes a slot of its own.
-        key, token = request.meta.pop(SLOT_META, (None, None))
-        if token is None:
-            return
-        spider.slots.pop(token, None)
+        if (held := request.meta.pop(SLOT_META, None)) is not None:
+            self.crawler.spider.slots.pop(held[1], None)
+            self._tell(self.crawler.spider, "release_slot", *held)
+
+    @staticmethod
+    def _tell(spider: ClusterSpider, what: str, host: str, token: str) -> None:
         try:
-            spider.frontier.release_slot_key(key, token)
+            getattr(spider.frontier, what)(host, token)
         except RedisUnavailable as error:  # the slot expires with its lease
             spider.link.lost(error)
 

@@ -61,8 +61,10 @@ def _keys(outlet: str) -> dict[str, str]:
     return {name: f"{base}:{name}" for name in ("queue", "leases", "seen", "feeds", "stats")}
 
 
-def host_keys(host: str) -> tuple[str, str]:
-    return f"{PREFIX}:host:{host}:slots", f"{PREFIX}:host:{host}:last"
+def host_keys(host: str) -> tuple[str, str, str]:
+    """The host's slots (sorted set of tokens by expiry), last start time, and the token granted
+    and not yet started."""
+    return f"{PREFIX}:host:{host}:slots", f"{PREFIX}:host:{host}:last", f"{PREFIX}:host:{host}:starting"
 
 
 _NOW = "local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
@@ -135,16 +137,27 @@ end
 return #ARGV
 """
 
-# KEYS slots, last; ARGV token, concurrency, delay ms, lease ms → 0 (slot taken) or ms to wait
+# KEYS slots, last, starting; ARGV token, concurrency, delay ms, lease ms, start ms → 0 (slot taken)
+# or ms to wait. A slot is granted only after the host's previous request has really started (its
+# worker said so, see _STARTED), so a worker slow to send cannot bring two starts closer than the delay.
 _ACQUIRE = _NOW + """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('EXISTS', KEYS[3]) == 1 then return 20 end
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 100 end
 local last = tonumber(redis.call('GET', KEYS[2]) or '0')
 local wait = last + tonumber(ARGV[3]) - now
 if wait > 0 then return wait end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[4]), ARGV[1])
 redis.call('SET', KEYS[2], now, 'PX', 3600000)
+redis.call('SET', KEYS[3], ARGV[1], 'PX', tonumber(ARGV[5]))
 return 0
+"""
+
+# KEYS last, starting; ARGV token: the request is going out now; the delay counts from here.
+_STARTED = _NOW + """
+redis.call('SET', KEYS[1], now, 'PX', 3600000)
+if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
+return now
 """
 
 _HEARTBEAT = _NOW + """
@@ -192,6 +205,7 @@ class Frontier:
         self._finish = self.redis.register_script(_FINISH)
         self._release = self.redis.register_script(_RELEASE)
         self._acquire = self.redis.register_script(_ACQUIRE)
+        self._started = self.redis.register_script(_STARTED)
         self._heartbeat = self.redis.register_script(_HEARTBEAT)
 
     def check(self) -> None:
@@ -248,13 +262,17 @@ class Frontier:
     # --- politeness per host ------------------------------------------------------------
 
     def acquire_slot(self, host: str, token: str, concurrency: int, delay: float, lease_seconds: float) -> float:
-        """Take one of the host's request slots: 0 when taken, else seconds to wait before asking again."""
+        """Take one of the host's request slots: 0 when taken, else seconds to wait before asking
+        again. ``slot_started`` must follow as the request goes out (or the host waits a lease long)."""
         wait = self._call(self._acquire, list(host_keys(host)),
-                          [token, concurrency, round(delay * 1000), round(lease_seconds * 1000)])
+                          [token, concurrency, round(delay * 1000), round(lease_seconds * 1000), round(lease_seconds * 1000)])
         return int(wait) / 1000
 
-    def release_slot_key(self, slots_key: str, token: str) -> None:
-        self._call(self.redis.zrem, slots_key, token)
+    def slot_started(self, host: str, token: str) -> None:
+        self._call(self._started, list(host_keys(host)[1:]), [token])
+
+    def release_slot(self, host: str, token: str) -> None:
+        self._call(self.redis.zrem, host_keys(host)[0], token)
 
     # --- workers ------------------------------------------------------------------------
 
