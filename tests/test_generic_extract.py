@@ -43,11 +43,32 @@ def test_title_is_the_expected_headline_without_site_suffix(name: str) -> None:
     assert article["title"] == normalized(expected["title"])
 
 
-def test_body_is_the_expected_text_where_json_ld_holds_it() -> None:
-    article, expected = read("BSZ_2024_05_16")
+def expected_body(expected: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """Fundus's paragraphs of the text, and every block it counts as body (with lead and subheadings)."""
     sections = expected["body"]["sections"]
     paragraphs = [p for section in sections for p in section["paragraphs"]]
-    blocks = [*paragraphs, *(h for section in sections for h in section["headline"]), *expected["body"]["summary"]]
+    return paragraphs, [*paragraphs, *(h for section in sections for h in section["headline"]), *expected["body"]["summary"]]
+
+
+def test_body_is_the_expected_text_where_json_ld_holds_it() -> None:
+    article, expected = read("BSZ_2024_05_16")
+    paragraphs, blocks = expected_body(expected)
+    body = article["body"].split("\n\n")
+    assert all(matches_one(paragraph, body) for paragraph in paragraphs)
+    assert [text for text in body if not matches_one(text, blocks)] == []
+
+
+def test_text_set_in_plain_divs_is_read() -> None:
+    article, expected = read("ZDF_2024_04_22")  # no <p> in the text: each paragraph is a <div>
+    paragraphs, _ = expected_body(expected)
+    body = article["body"].split("\n\n")
+    found = [paragraph for paragraph in paragraphs if matches_one(paragraph, body)]
+    assert len(found) >= 0.85 * len(paragraphs)  # all but the lists, which Fundus joins into one paragraph each
+
+
+def test_page_without_article_element_gives_its_text_box_without_dialogs_and_comments() -> None:
+    article, expected = read("Gamestar_2024_04_28")  # neither <article> nor <main>; a consent dialog and comments
+    paragraphs, blocks = expected_body(expected)
     body = article["body"].split("\n\n")
     assert all(matches_one(paragraph, body) for paragraph in paragraphs)
     assert [text for text in body if not matches_one(text, blocks)] == []
@@ -81,6 +102,40 @@ def test_json_ld_article_body_cross_checks_the_text(article_body: str, paragraph
         f"<p>{BOX}</p></article>",
     )
     assert extract_article(html, "https://example.org/a.html", ())["body"].split("\n\n") == paragraphs
+
+
+MORE = "Die Arbeiten beginnen im Mai und sollen nach zwei Jahren abgeschlossen sein, sagte er noch."
+
+
+@pytest.mark.parametrize(
+    "box",
+    [
+        "<ul><li>Brücke: 120 Meter lang</li><li>Kosten: zwölf Millionen Euro für die Stadt</li></ul>",
+        "<blockquote><p>Wir bauen die schönste Brücke des Landes.</p><div>Der Bürgermeister</div></blockquote>",
+        '<div class="mediaInfo"><p class="infotext">Die alte Brücke im Winter, vom Ufer aus gesehen</p></div>',
+        '<div class="article-header"><h2>Stadt plant: Neue Brücke für alle</h2></div>',
+        '<div class="modal"><p>Bitte melden Sie sich an, um diese Funktion zu nutzen.</p></div>',
+    ],
+    ids=["list", "pull quote", "media caption", "header box", "dialog"],
+)
+def test_boxes_inside_the_article_are_left_out(box: str) -> None:
+    html = page("", f"<article><h1>Neue Brücke</h1><p>{TEXT}</p>{box}<p>{MORE}</p></article>")
+    assert extract_article(html, "https://example.org/a.html", ())["body"].split("\n\n") == [TEXT, MORE]
+
+
+def test_article_container_named_advertorial_is_read() -> None:
+    html = page("", f'<main><div class="advertorial-content"><h1>Neue Brücke</h1><p>{TEXT}</p><p>{MORE}</p></div></main>')
+    assert extract_article(html, "https://example.org/a.html", ())["body"].split("\n\n") == [TEXT, MORE]
+
+
+def test_lines_beside_the_text_box_are_left_out() -> None:
+    # the byline sits beside the box that holds nearly all of the article's text
+    html = page(
+        "",
+        f'<article><h1>Neue Brücke</h1><div class="meta"><p>Anna Muster, Korrespondentin in Berlin</p></div>'
+        f'<div class="text"><p>{TEXT}</p><p>{MORE}</p><p>{TEXT} {MORE}</p></div></article>',
+    )
+    assert extract_article(html, "https://example.org/a.html", ())["body"].split("\n\n") == [TEXT, MORE, f"{TEXT} {MORE}"]
 
 
 @pytest.mark.parametrize(
