@@ -89,7 +89,9 @@ _BYLINE_LINKS = (
 )
 
 # Generic reading, for pages no template version matches.
-_GENERIC_CONTAINERS = "//*[@itemprop='articleBody'] | //div[@id='articleBody'] | //article | //main"
+# Where a page has neither <article> nor <main>, the element its markup names as the article's text
+# (looked for only then: a search of every element's attributes costs a third of the page's parse).
+_GENERIC_BODY_MARKS = "//*[@itemprop='articleBody'] | //div[@id='articleBody']"
 _GENERIC_BLOCKS = ("p", "h2", "h3")
 _GENERIC_MIN_WORDS = 3  # shorter paragraphs outside a template are labels ("Embed", "Mehr")
 _CONTAINER_SHARE = 0.8  # the most specific container holding this share of the most paragraph text wins
@@ -113,8 +115,7 @@ _NOISE_NAMES = re.compile(
     r"related|teaser|recommend|newsletter|caption|promo|advert(?!orial)|\bads?\b|ad-|share|social|comment|breadcrumb"
     r"|byline|author|timestamp|paywall|consent|cookie|footer|modal|\bcmp|head(?:er)?(?:\b|_)|media|video|player"
     r"|embed|quote|zitat|citation",
-    re.IGNORECASE,
-)
+)  # matched against lowered names: a case-blind search of every class name costs a fifth of the parse
 _INVISIBLE = {"script", "style", "noscript", "template"}
 # Where a <br> breaks a block's text: a vertical tab, which str.split() takes as whitespace (so a
 # break joins words with a space in _text) and which HTML text practically never holds.
@@ -478,11 +479,17 @@ class _Page:
         return _held_by(kept, _ld_body_text(self.ld.get("articleBody")))
 
     def _generic_container(self) -> lxml.html.HtmlElement | None:
-        """The most specific article-like element holding (nearly) the most paragraph text."""
-        containers = _select(self.root, _GENERIC_CONTAINERS) or self.root.findall("body")
+        """The most specific article-like element holding (nearly) the most paragraph text: an
+        <article> or <main>, else the element marked as the article's text, else <body>."""
+        containers = (
+            list(self.root.iter("article", "main")) or _select(self.root, _GENERIC_BODY_MARKS) or self.root.findall("body")
+        )
         if not containers:
             return None
-        text_lengths = [sum(len(_text(p)) for p in element.iter("p")) for element in containers]
+        length_of: dict[lxml.html.HtmlElement, int] = {}  # containers nest: each <p> is measured once
+        text_lengths = [
+            sum(length_of.setdefault(p, len(_text(p))) for p in element.iter("p")) for element in containers
+        ]
         most = max(text_lengths)
         candidates = [element for element, length in zip(containers, text_lengths) if length >= _CONTAINER_SHARE * most]
         return max(candidates, key=lambda element: sum(1 for _ in element.iterancestors()))
@@ -663,18 +670,17 @@ class _Page:
 
 def _generic_blocks(container: lxml.html.HtmlElement) -> Iterator[lxml.html.HtmlElement]:
     """The text blocks of ``container`` in page order: paragraphs, subheadings and <div>s that hold
-    text of their own, outside boxes and navigation, each once (not again where it sits inside
-    another block)."""
-    taken: set[lxml.html.HtmlElement] = set()
-    for element in container.iter(*_GENERIC_BLOCKS, "div"):
-        if element.tag == "div" and not _holds_prose(element):
+    text of their own, outside boxes and navigation (whose subtrees are not walked at all)."""
+    pending = list(reversed(container))
+    while pending:
+        node = pending.pop()
+        if not isinstance(node.tag, str) or node.tag in _INVISIBLE or _is_box(node):
             continue
-        if _is_noise(element, container) or _mostly_links(element):
-            continue
-        if any(ancestor in taken for ancestor in element.iterancestors()):
-            continue
-        taken.add(element)
-        yield element
+        if node.tag in _GENERIC_BLOCKS or (node.tag == "div" and _holds_prose(node)):
+            if not _mostly_links(node):
+                yield node
+            continue  # a block's text is read whole, and none is nested in a <p> or a prose <div>
+        pending.extend(reversed(node))
 
 
 def _holds_prose(element: lxml.html.HtmlElement) -> bool:
@@ -708,8 +714,8 @@ def _within(element: lxml.html.HtmlElement, ancestor: lxml.html.HtmlElement) -> 
 
 
 def _mostly_links(element: lxml.html.HtmlElement) -> bool:
-    text_length = len(_text(element))
-    return text_length > 0 and _link_text_length(element) > _MAX_LINK_SHARE * text_length
+    link_length = _link_text_length(element)  # first: most blocks hold no link, and then need no more
+    return link_length > 0 and link_length > _MAX_LINK_SHARE * len(_text(element))
 
 
 def _link_text_length(element: lxml.html.HtmlElement) -> int:
@@ -728,14 +734,12 @@ def _is_read_more(text: str, element: lxml.html.HtmlElement) -> bool:
     return label["pointer"] is not None or len(text) - _link_text_length(element) <= label.end() + 1
 
 
-def _is_noise(element: lxml.html.HtmlElement, container: lxml.html.HtmlElement) -> bool:
-    """Whether the element sits in navigation, a caption, a box or a teaser inside ``container``."""
-    for node in (element, *element.iterancestors()):
-        if node is container:
-            return False
-        if node.tag in _NOISE_TAGS or _NOISE_NAMES.search(f"{node.get('class', '')} {node.get('id', '')}"):
-            return True
-    return False
+def _is_box(element: lxml.html.HtmlElement) -> bool:
+    """Whether the element is navigation, a caption, a box or a teaser, by its tag or its names."""
+    if element.tag in _NOISE_TAGS:
+        return True
+    names = element.get("class"), element.get("id")
+    return any(names) and _NOISE_NAMES.search(f"{names[0] or ''} {names[1] or ''}".lower()) is not None
 
 
 def _ld_body_text(article_body: Any) -> str:
@@ -751,7 +755,7 @@ def _held_by(paragraphs: list[tuple[str, str]], article_text: str) -> list[str]:
     holds less than half of them (then it is not this text, or worded otherwise)."""
     texts = [text for _, text in paragraphs]
     # a paragraph's opening is enough: sites put links or notes into the page's text, not the JSON-LD's
-    held = [_squeeze(text)[:_LD_OPENING_CHARS] in article_text for text in texts]
+    held = [_squeeze(text[: 2 * _LD_OPENING_CHARS])[:_LD_OPENING_CHARS] in article_text for text in texts]
     if len(article_text) < _LD_BODY_SHARE * len(_squeeze("".join(texts))) or sum(held) < len(held) / 2:
         return texts
     return [
