@@ -82,13 +82,13 @@ redis.call('ZADD', KEYS[2], now + tonumber(ARGV[1]), entry)
 return {#expired, entry}
 """
 
-# KEYS: the sorted sets; ARGV: lease ms, then one member per key → how many were still held
+# KEYS: the sorted sets; ARGV: lease ms, then one member per key. XX: a lease that expired and went
+# back to the queue stays there.
 _RENEW = _NOW + """
-local held = 0
 for i, key in ipairs(KEYS) do
-  held = held + redis.call('ZADD', key, 'XX', 'CH', now + tonumber(ARGV[1]), ARGV[i + 1])
+  redis.call('ZADD', key, 'XX', now + tonumber(ARGV[1]), ARGV[i + 1])
 end
-return held
+return #KEYS
 """
 
 # KEYS queue, leases, seen, feeds, stats, stream, seq
@@ -224,11 +224,10 @@ class Frontier:
         reclaimed, entry = self._call(self._lease, [keys["queue"], keys["leases"]], [round(lease_seconds * 1000)])
         return (Lease.of(entry) if entry else None), int(reclaimed)
 
-    def renew(self, held: Sequence[tuple[str, str]], lease_seconds: float) -> int:
-        """Extend leases and host slots, given as (sorted-set key, member); returns how many were held."""
-        if not held:
-            return 0
-        return int(self._call(self._renew, [key for key, _ in held], [round(lease_seconds * 1000), *(m for _, m in held)]))
+    def renew(self, held: Sequence[tuple[str, str]], lease_seconds: float) -> None:
+        """Extend leases and host slots, given as (sorted-set key, member)."""
+        if held:
+            self._call(self._renew, [key for key, _ in held], [round(lease_seconds * 1000), *(m for _, m in held)])
 
     def lease_key(self, outlet: str) -> str:
         return _keys(outlet)["leases"]

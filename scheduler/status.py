@@ -155,7 +155,11 @@ def status(db_path: str | None, config_file: str | None, redis_url: str | None, 
         raise click.ClickException(f"no store at {db} (run `newsagg crawl` or `newsagg daemon` first)")
     url = redis_url or config.cluster.redis_url
     try:
-        report = gather_status(db, Frontier(url) if url else None)
+        frontier = Frontier(url) if url else None
+    except ValueError as error:  # not a Redis URL
+        raise click.ClickException(str(error)) from None
+    try:
+        report = gather_status(db, frontier)
     except PermissionError as error:  # e.g. not the service's user
         raise click.ClickException(f"cannot read {error.filename}: permission denied") from None
     click.echo(json.dumps(report, ensure_ascii=False) if as_json else format_status(report))

@@ -41,15 +41,19 @@ def worker(redis_url: str | None, config_file: str | None, outlets: tuple[str, .
     if not chosen:
         raise click.ClickException("no outlet is enabled: enable one in the config or name it with --outlet")
     frontier = open_frontier(redis_url, config)
+    # Scrapy reports its start-up (version lists) and resets the loggers' levels while it sets up;
+    # our logging is in place already (load), so silence that and set the levels again after it.
+    logging.disable(logging.INFO)
     process = CrawlerProcess(project_settings(
         **cluster_overrides(frontier.url, config.cluster.lease_seconds),
         DOWNLOAD_TIMEOUT=config.download_timeout,
         LOG_ENABLED=False,  # our own handler, as in the crawl child
         **({"USER_AGENT": user_agent(config.contact)} if config.contact else {}),
     ))
-    configure_logging(config.log_level)
-    logger.info("worker %s on %s: %s", worker_id(), redact(frontier.url), ", ".join(chosen))
     for name in chosen:
         process.crawl(CLUSTER_SPIDERS[name])
+    logging.disable(logging.NOTSET)
+    configure_logging(config.log_level)
+    logger.info("worker %s on %s: %s", worker_id(), redact(frontier.url), ", ".join(chosen))
     process.start()
     logger.info("worker %s stopped", worker_id())

@@ -25,20 +25,12 @@ import redis
 from crawlers import settings as project
 from crawlers.frontier import STREAM, Found, Frontier, RedisUnavailable
 from local_outlets import OutletServer, Route, local_outlets, outlet_env
+from test_daemon import wait_until
 from scheduler.config import ConfigError, parse_config
 
-PATIENCE = 120.0  # generous: the suite runs side by side on a loaded 2-core machine
+PATIENCE = 120.0  # generous: the suite runs side by side on a loaded 2-core machine (wait_until's default too)
 LEASE_SECONDS = 2.0
 PASSWORD = "s3cret-Pass"
-
-
-def wait_until(condition: Callable[[], object], what: str, timeout: float = PATIENCE) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := condition():
-            return result
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
 
 
 def free_port() -> int:
