@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -372,6 +373,20 @@ def test_a_writer_killed_with_articles_read_and_not_stored_stores_each_once_afte
                "the entry stored again")
     assert_each_page_stored_once(cluster)
     wait_until(lambda: "1 unchanged" in cluster.log("writer-again"), "the writer to count it unchanged", timeout=20)
+
+
+def test_a_worker_stopped_with_sigterm_hands_its_leases_back_at_once(make_cluster: Callable[..., Cluster]) -> None:
+    cluster = make_cluster(("t_online",))
+    cluster.worker("w1")
+    frontier = cluster.frontier()
+    server = cluster.servers["t_online"]
+    frontier.queue_feeds("t_online", server.outlet.moved_to(server.base_url).feeds, "2026-01-01T00:00:00+00:00")
+    wait_until(lambda: frontier.outlet_figures("t_online")["in_flight"] >= 2, "requests leased")
+    cluster.processes["w1"].send_signal(signal.SIGTERM)
+    assert cluster.processes["w1"].wait(30) == 0
+    # No other worker has asked for a lease since, so none expired: the worker gave them back.
+    figures = frontier.outlet_figures("t_online")
+    assert figures["in_flight"] == 0 and figures["queued"] >= 2, figures
 
 
 def test_workers_and_writer_reconnect_after_a_redis_restart_with_one_line_each_and_lose_nothing(
