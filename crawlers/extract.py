@@ -87,6 +87,12 @@ _PUBLISHED_IN_DOM = ("//time[@itemprop='datePublished']/@datetime", "//article//
 _BYLINE_LINKS = (
     "(//article)[1]//a[@rel='author' or contains(@href, '/autor') or contains(@href, '/author/')]"
 )
+# and after them, the innermost elements named as a byline ("<p class="author">von <a>…</a></p>"), where short
+_BYLINE_BOXES = (
+    "//*[contains(@class, 'author') or contains(@class, 'byline')]"
+    "[not(.//*[contains(@class, 'author') or contains(@class, 'byline')])]"
+)
+_BYLINE_MAX_CHARS = 80  # longer, it is an author's biography or a box of their articles
 
 # Generic reading, for pages no template version matches.
 # Where a page has neither <article> nor <main>, the element its markup names as the article's text
@@ -573,14 +579,34 @@ class _Page:
 
     @property
     def authors(self) -> list[str]:
-        names = (
-            _ld_names(self.ld.get("author"))
-            or _split_names(self.meta.get("article:author", []))
-            or _split_names(self.template_texts("authors"))
-            or _split_names(self.meta.get("author", []))
-            or _split_names(map(_text, _select(self.root, _BYLINE_LINKS)))
-        )
-        return _people(names, self._outlet_names)
+        """The names the page gives for the article's authors, without the outlet's own.
+
+        A JSON-LD author is the article's own: where it is only the outlet, the outlet wrote the
+        text, unless the meta author tag names people (and no outlet) instead. The other sources
+        are read in turn until one names someone: an outlet's name there is often a site-wide
+        default ("mdr.de") while the byline names the writer.
+        """
+        declared = _ld_names(self.ld.get("author"))
+        if declared:
+            meta_names = _split_names(self.meta.get("author", []))
+            people = _people(declared, self._outlet_names)
+            if people or not meta_names or _people(meta_names, self._outlet_names) != _unique(meta_names):
+                return people
+            return _unique(meta_names)
+        for names in self._undeclared_authors():
+            people = _people(names, self._outlet_names)
+            if people:
+                return people
+        return []
+
+    def _undeclared_authors(self) -> Iterator[list[str]]:
+        """Author names outside the JSON-LD, by source, most trusted first, each looked up only if needed."""
+        yield _split_names(self.meta.get("article:author", []))
+        yield _split_names(self.template_texts("authors"))
+        yield _split_names(self.meta.get("author", []))
+        yield _split_names(map(_text, _select(self.root, _BYLINE_LINKS)))
+        bylines = map(_text, _select(self.root, _BYLINE_BOXES))
+        yield _split_names(text for text in bylines if len(text) <= _BYLINE_MAX_CHARS)
 
     @cached_property
     def _outlet_names(self) -> set[str]:
@@ -805,7 +831,12 @@ def _people(names: list[str], outlet_names: set[str]) -> list[str]:
     Berliner Zeitung /news/ page expects ["AFP"]; its parsers pass JSON-LD and meta authors on
     without dropping agencies).
     """
-    return [name for name in _unique(names) if _squeeze(name) and not _is_outlet(_squeeze(name), outlet_names)]
+    return [
+        name for name in _unique(names)
+        if _squeeze(name) and not _is_outlet(_squeeze(name), outlet_names)
+        # an edition of the outlet: "MDR THÜRINGEN", "WELT AM SONNTAG"
+        and _squeeze(name.split()[0]) not in outlet_names
+    ]
 
 
 def _is_outlet(squeezed_name: str, outlet_names: set[str]) -> bool:

@@ -159,3 +159,31 @@ def test_lines_beside_the_text_box_are_left_out() -> None:
 def test_generic_title_rules(head: str, title: str) -> None:
     html = page(head, f"<article><h1>Neue Brücke</h1><p>{TEXT}</p></article>")
     assert extract_article(html, "https://www.beispielblatt.de/a.html", ())["title"] == title
+
+
+def json_ld_author(name: str) -> str:
+    data = {"@type": "NewsArticle", "headline": "Neue Brücke", "author": {"@type": "Organization", "name": name}}
+    return f'<script type="application/ld+json">{json.dumps(data)}</script>'
+
+
+OUTLET = '<meta property="og:site_name" content="Beispielblatt">'
+
+
+@pytest.mark.parametrize(
+    ("head", "byline", "authors"),
+    [
+        (json_ld_author("Beispielblatt") + '<meta name="author" content="Anna Muster">', "", ["Anna Muster"]),
+        (json_ld_author("Beispielblatt") + '<meta name="author" content="beispielblatt.de, Rosenheim">', "", []),
+        ('<meta name="author" content="beispielblatt.de">',
+         '<p class="author">von <a href="mailto:a@beispielblatt.de">Anna Muster, BEISPIELBLATT THÜRINGEN</a></p>',
+         ["Anna Muster"]),
+    ],
+    ids=[
+        "JSON-LD names the outlet, the meta tag the writer",
+        "JSON-LD names the outlet, the meta tag the outlet and its town: the outlet wrote it",
+        "the meta tag names the outlet, the byline the writer and the outlet's edition",
+    ],
+)
+def test_authors_are_the_people_the_page_names_beside_the_outlet(head: str, byline: str, authors: list[str]) -> None:
+    html = page(OUTLET + head, f"<article><h1>Neue Brücke</h1>{byline}<p>{TEXT}</p></article>")
+    assert extract_article(html, "https://www.beispielblatt.de/a.html", ())["authors"] == authors
