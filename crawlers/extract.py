@@ -472,7 +472,7 @@ class _Page:
         container = self._generic_container()
         if container is None:
             return []
-        skip = {self.title, self.teaser}
+        skip = {self.title}
         paragraphs: list[tuple[lxml.html.HtmlElement, str]] = []
         for block in _generic_blocks(container):
             for text in _block_texts(block):

@@ -128,6 +128,12 @@ def test_article_container_named_advertorial_is_read() -> None:
     assert extract_article(html, "https://example.org/a.html", ())["body"].split("\n\n") == [TEXT, MORE]
 
 
+def test_opening_paragraph_repeated_as_the_description_stays_in_the_body() -> None:
+    html = page(f'<meta name="description" content="{TEXT}">', f"<article><h1>Neue Brücke</h1><p>{TEXT}</p><p>{MORE}</p></article>")
+    article = extract_article(html, "https://example.org/a.html", ())
+    assert (article["teaser"], article["body"].split("\n\n")) == (TEXT, [TEXT, MORE])
+
+
 def test_lines_beside_the_text_box_are_left_out() -> None:
     # the byline sits beside the box that holds nearly all of the article's text
     html = page(
