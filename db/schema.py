@@ -8,7 +8,9 @@ never edit one that has shipped.
 
 from __future__ import annotations
 
+import os
 import sqlite3
+from pathlib import Path
 from urllib.parse import quote
 
 BUSY_TIMEOUT_MS = 30_000
@@ -222,38 +224,102 @@ MIGRATIONS: list[str] = [
 ]
 
 
-def connect(path: str) -> sqlite3.Connection:
-    """Open the store, creating or migrating it, in WAL mode with a busy timeout.
+class StoreError(RuntimeError):
+    """A store that cannot be used as it is; the message says why in one line."""
 
+
+class OlderStore(StoreError):
+    """A store at an older schema version, which only a writer migrates."""
+
+
+def no_store_message(path: str) -> str:
+    return f"no store at {path}; create one with newsagg crawl or newsagg import"
+
+
+# What every newsagg store has from version 1 on; another program's SQLite file lacks them.
+_STORE_TABLES = {"outlets", "stories", "articles", "crawl_runs"}
+
+
+def connect(path: str, busy_timeout: float = BUSY_TIMEOUT_MS / 1000, create: bool = True) -> sqlite3.Connection:
+    """Open the store, migrating it (and creating it if ``create``), in WAL mode with a busy timeout.
+
+    A writer waits up to ``busy_timeout`` seconds for another's write lock, then fails with
+    "database is locked". Another program's SQLite file is refused before anything is written to it.
     The connection is in autocommit mode: callers group their writes with
     ``transaction()`` from ``db.store`` so that nothing is written half.
     """
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-    conn.row_factory = sqlite3.Row
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")
-    conn.execute("PRAGMA foreign_keys = ON")
-    migrate(conn)
+    if not create and not Path(path).exists():
+        # sqlite3.connect would create the file: a typo in --db must not become an empty store.
+        raise StoreError(no_store_message(path))
+    conn = _open(path, busy_timeout)
+    try:
+        _check_is_store(conn, path, create)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        migrate(conn)
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 
-def connect_readonly(path: str) -> sqlite3.Connection:
+def connect_readonly(path: str, busy_timeout: float = BUSY_TIMEOUT_MS / 1000) -> sqlite3.Connection:
     """Open an existing store for reading only; it must be at this newsagg's schema version.
 
-    Readers (`newsagg status`, `newsagg stories`) never migrate a store under a running daemon.
+    Readers (`newsagg status`, `newsagg stories`) never migrate a store under a running daemon,
+    and read a store in a directory they cannot write (see ``is_frozen``).
     """
-    conn = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-    conn.row_factory = sqlite3.Row
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    version, expected = schema_version(conn), len(MIGRATIONS)
-    if version != expected:
-        conn.close()
+    if not Path(path).exists():
+        raise StoreError(no_store_message(path))
+    conn = _open(f"file:{quote(path)}?{'immutable=1' if is_frozen(path) else 'mode=ro'}", busy_timeout, uri=True)
+    try:
+        _check_is_store(conn, path, create=False)
+        version, expected = schema_version(conn), len(MIGRATIONS)
         if version > expected:
-            raise RuntimeError(f"store schema version {version} is newer than this newsagg ({expected}); upgrade newsagg")
-        raise RuntimeError(f"store schema version {version} is older than this newsagg ({expected}); "
-                           "a command that writes (newsagg crawl, import, daemon) migrates it")
+            raise StoreError(f"store schema version {version} is newer than this newsagg ({expected}); upgrade newsagg")
+        if version < expected:
+            raise OlderStore(f"store schema version {version} is older than this newsagg ({expected}); "
+                             "a command that writes (newsagg crawl, import, daemon) migrates it")
+    except BaseException:
+        conn.close()
+        raise
     return conn
+
+
+def is_frozen(path: str) -> bool:
+    """Whether the store lies in a directory this process cannot write, with no write-ahead log.
+
+    A WAL reader needs the store's shared-memory file beside it and cannot make one there. No
+    writer is at work (a writer keeps the -wal file), so the store file is whole and is read as
+    immutable, without that file.
+    """
+    return not os.access(Path(path).resolve().parent, os.W_OK) and not Path(f"{path}-wal").exists()
+
+
+def _open(target: str, busy_timeout: float, uri: bool = False) -> sqlite3.Connection:
+    conn = sqlite3.connect(target, timeout=busy_timeout, isolation_level=None, uri=uri)
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+    return conn
+
+
+def _check_is_store(conn: sqlite3.Connection, path: str, create: bool) -> None:
+    """Refuse a file newsagg would otherwise change into a store: another program's database."""
+    try:
+        version = schema_version(conn)
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.DatabaseError as error:
+        if getattr(error, "sqlite_errorname", "") == "SQLITE_NOTADB":
+            raise StoreError(f"{path} is not a SQLite database") from None
+        raise
+    if version == 0 and not tables:
+        if not create:
+            raise StoreError(no_store_message(path))
+    elif (version == 0) or not _STORE_TABLES <= tables:
+        shown = ", ".join(sorted(tables - _STORE_TABLES)[:3]) or ", ".join(sorted(tables)[:3])
+        raise StoreError(f"{path} is a SQLite database but not a newsagg store (its tables: {shown}); "
+                         "it is left unchanged")
 
 
 def schema_version(conn: sqlite3.Connection) -> int:
@@ -264,7 +330,7 @@ def migrate(conn: sqlite3.Connection) -> int:
     """Apply the migrations the store lacks; return the resulting version."""
     version = schema_version(conn)
     if version > len(MIGRATIONS):
-        raise RuntimeError(
+        raise StoreError(
             f"store schema version {version} is newer than this newsagg ({len(MIGRATIONS)}); upgrade newsagg"
         )
     for number in range(version + 1, len(MIGRATIONS) + 1):

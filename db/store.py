@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Literal
 
 ARTICLE_FIELDS = (
@@ -44,6 +46,38 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+
+
+def store_error_message(error: sqlite3.Error, path: str, busy_timeout: float) -> str:
+    """One line a user can act on for an error of the store at ``path``, by SQLite's error code."""
+    code = getattr(error, "sqlite_errorname", "") or ""
+    if code.startswith("SQLITE_BUSY") or code.startswith("SQLITE_LOCKED"):
+        return (f"store {path} is busy: another process held its write lock for more than {busy_timeout:g} s "
+                "(store.busy_timeout in the config)")
+    if code.startswith("SQLITE_FULL"):
+        return f"store {path}: disk full ({_size(_free_bytes(path))} free on its disk)"
+    if code.startswith("SQLITE_READONLY"):
+        return f"store {path} is read-only here ({error}); only newsagg status, stories, feed and serve read it"
+    if code.startswith("SQLITE_CANTOPEN"):
+        return f"cannot open store {path}: {error}"
+    if code.startswith("SQLITE_CORRUPT") or code == "SQLITE_NOTADB":
+        return f"store {path} is damaged or not a SQLite database ({error})"
+    return f"store {path}: {error}"
+
+
+def _free_bytes(path: str) -> int:
+    try:
+        return shutil.disk_usage(Path(path).resolve().parent).free
+    except OSError:
+        return 0
+
+
+def _size(count: float) -> str:
+    units = ("bytes", "kB", "MB", "GB", "TB")
+    step = 0
+    while count >= 1000 and step < len(units) - 1:
+        count, step = count / 1000, step + 1
+    return f"{count:.0f} {units[step]}" if step == 0 else f"{count:.1f} {units[step]}"
 
 
 # --- outlets -------------------------------------------------------------------------

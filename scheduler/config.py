@@ -15,10 +15,23 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 from crawlers.outlets import DECLARED, resolve
+from dedupe.importing import ImportLimits
 from dedupe.settings import GroupingSettings
 
 DEFAULT_CONFIG_NAME = "newsagg.toml"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+Range = tuple[float, float | None]  # lowest and highest accepted value (None: no highest)
+# Likenesses and shares are between 0 and 1; a value out of its range would quietly group
+# everything, or nothing.
+GROUPING_RANGES: dict[str, Range] = {
+    **{name: (0, 1) for name in ("threshold", "text_threshold", "copy_threshold", "merge_threshold",
+                                 "text_merge_threshold", "merge_agreement", "core_agreement", "merge_core_agreement")},
+    "merge_small_story": (0, None), "core_size": (1, None), "same_outlet_factor": (1, 100),
+    "window_hours": (1, 8760), "decay_hours": (0.1, 8760), "blocking_terms": (1, None),
+    "blocking_min_weight": (0, 100), "max_candidates": (1, None),
+}
+IMPORT_RANGES: dict[str, Range] = {"max_line_bytes": (1000, None), "max_text_chars": (100, None)}
+BUSY_TIMEOUT_RANGE: Range = (0, 86400)
 
 
 class ConfigError(ValueError):
@@ -55,12 +68,14 @@ REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 @dataclass(frozen=True)
 class Config:
     db: str = "news.db"
+    busy_timeout: float = 30.0  # seconds a writer waits for another's write lock, then fails
     log_level: str = "INFO"
     max_articles: int = 0  # per outlet and crawl; 0 = no limit
     download_timeout: float = 20.0  # seconds per request
     contact: str = ""  # URL or e-mail address the User-Agent names, so that outlets can reach you
     outlets: dict[str, OutletSchedule] = field(default_factory=default_schedules)
     grouping: GroupingSettings = field(default_factory=GroupingSettings)
+    import_limits: ImportLimits = field(default_factory=ImportLimits)
     daemon: DaemonSettings = field(default_factory=DaemonSettings)
     cluster: ClusterSettings = field(default_factory=ClusterSettings)
     source: str | None = None  # the file it was read from
@@ -124,6 +139,9 @@ def parse_config(raw: dict[str, Any], source: str = "<config>") -> Config:
     crawl = _table(raw.pop("crawl", {}), "crawl", source)
     outlets_raw = _table(raw.pop("outlets", {}), "outlets", source)
     grouping = _dataclass_from(GroupingSettings, raw.pop("grouping", {}), "grouping", source)
+    _check_ranges(grouping, "grouping", GROUPING_RANGES, source)
+    import_limits = _dataclass_from(ImportLimits, raw.pop("import", {}), "import", source)
+    _check_ranges(import_limits, "import", IMPORT_RANGES, source)
     daemon = _dataclass_from(DaemonSettings, raw.pop("daemon", {}), "daemon", source)
     for key, seconds in dataclasses.asdict(daemon).items():
         if seconds < 0:
@@ -134,8 +152,10 @@ def parse_config(raw: dict[str, Any], source: str = "<config>") -> Config:
     if cluster.lease_seconds <= 0:
         raise ConfigError(f"{source}: cluster.lease_seconds must be positive")
     if raw:
-        raise ConfigError(f"{source}: unknown key {sorted(raw)[0]!r} (known: store, log, crawl, outlets, grouping, daemon, cluster)")
+        raise ConfigError(f"{source}: unknown key {sorted(raw)[0]!r} (known: store, log, crawl, outlets, grouping, import, daemon, cluster)")
     db = _pop_typed(store, "path", str, Config.db, "store", source)
+    busy_timeout = _pop_typed(store, "busy_timeout", float, Config.busy_timeout, "store", source)
+    _check_range(busy_timeout, BUSY_TIMEOUT_RANGE, "store.busy_timeout", source)
     level = _pop_typed(log, "level", str, Config.log_level, "log", source).upper()
     if level not in LOG_LEVELS:
         raise ConfigError(f"{source}: log.level must be one of {', '.join(LOG_LEVELS)}, not {level!r}")
@@ -158,7 +178,20 @@ def parse_config(raw: dict[str, Any], source: str = "<config>") -> Config:
         if outlets[name].interval_minutes <= 0:
             raise ConfigError(f"{source}: outlets.{name}.interval_minutes must be positive")
     return Config(db=db, log_level=level, max_articles=max_articles, download_timeout=download_timeout, contact=contact, outlets=outlets,
-                  grouping=grouping, daemon=daemon, cluster=cluster, source=source)
+                  grouping=grouping, import_limits=import_limits, busy_timeout=busy_timeout, daemon=daemon, cluster=cluster, source=source)
+
+
+def _check_ranges(settings: Any, section: str, ranges: dict[str, Range], source: str) -> None:
+    for name, accepted in ranges.items():
+        _check_range(getattr(settings, name), accepted, f"{section}.{name}", source)
+
+
+def _check_range(value: float, accepted: Range, key: str, source: str) -> None:
+    low, high = accepted
+    # Written so that nan fails too.
+    if not (low <= value and (high is None or value <= high)):
+        span = f"between {low:g} and {high:g}" if high is not None else f"at least {low:g}"
+        raise ConfigError(f"{source}: {key} must be {span}, not {value!r}")
 
 
 def _table(value: Any, name: str, source: str) -> dict[str, Any]:

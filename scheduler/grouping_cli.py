@@ -5,16 +5,18 @@ from __future__ import annotations
 import json
 import sys
 import time
+from datetime import datetime, timezone
 from typing import Any
 
 import click
 
 from crawlers.outlets import register_outlets
+from db.store import store_error_message
 from db.stories import newest_stories, sources_of
 from dedupe.assign import regroup as regroup_all
 from dedupe.consistency import disagreements, repair
-from dedupe.importing import import_file
-from scheduler.options import config_option, db_option, load, open_store
+from dedupe.importing import ImportResult, ImportStopped, import_file
+from scheduler.options import config_option, db_option, load, open_store, store_errors
 
 PROGRESS_EVERY_SECONDS = 2.0
 LARGE = 5000  # articles; smaller runs print no progress
@@ -55,15 +57,32 @@ def import_command(file: str, db_path: str | None, config_file: str | None) -> N
         newsagg import articles.jsonl --db news.db
     """
     config = load(config_file)
-    conn = open_store(db_path or config.db)
-    register_outlets(conn)  # so that stories name the known outlets by their titles
-    result = import_file(conn, file, config.grouping, progress=Progress("imported"))
+    path = db_path or config.db
+    conn = open_store(path, busy_timeout=config.busy_timeout)
+    with store_errors(path, config.busy_timeout):
+        register_outlets(conn)  # so that stories name the known outlets by their titles
+    try:
+        result = import_file(conn, file, config.grouping, progress=Progress("imported"), limits=config.import_limits)
+    except OSError as error:
+        raise click.ClickException(f"cannot read {file}: {error.strerror or error}") from None
+    except ImportStopped as stopped:
+        _report_bad_lines(file, stopped.result)
+        kept = stopped.result
+        raise click.ClickException(
+            f"{store_error_message(stopped.cause, path, config.busy_timeout)}; {kept.imported} of {kept.read} lines "
+            "were imported before and are kept (importing the file again adds the rest)") from None
+    _report_bad_lines(file, result)
+    counts = ", ".join(f"{count} {name}" for name, count in result.counts.items())
+    click.echo(f"{result.imported} of {result.read} lines imported ({counts}); {result.bad} bad")
+    if result.bad:
+        sys.exit(1)
+
+
+def _report_bad_lines(file: str, result: ImportResult) -> None:
     for error in result.errors:
         click.echo(f"{file}: {error}", err=True)
-    counts = ", ".join(f"{count} {name}" for name, count in result.counts.items())
-    click.echo(f"{result.imported} of {result.read} lines imported ({counts}); {len(result.errors)} bad")
-    if result.errors:
-        sys.exit(1)
+    if result.bad > len(result.errors):
+        click.echo(f"{file}: … and {result.bad - len(result.errors):,} more bad lines", err=True)
 
 
 @click.command()
@@ -80,8 +99,10 @@ def regroup(db_path: str | None, config_file: str | None) -> None:
         newsagg regroup --db news.db
     """
     config = load(config_file)
-    conn = open_store(db_path or config.db)
-    count = regroup_all(conn, config.grouping, progress=Progress("regrouped"))
+    path = db_path or config.db
+    conn = open_store(path, create=False, busy_timeout=config.busy_timeout)
+    with store_errors(path, config.busy_timeout, "nothing changed (a regroup is one transaction)"):
+        count = regroup_all(conn, config.grouping, progress=Progress("regrouped"))
     click.echo(f"{count} stories")
 
 
@@ -101,14 +122,16 @@ def check(db_path: str | None, config_file: str | None, fix: bool) -> None:
         newsagg check --db news.db --repair
     """
     config = load(config_file)
-    conn = open_store(db_path or config.db, readonly=not fix)
-    found = disagreements(conn)
-    for disagreement in found[:MAX_LISTED]:
-        click.echo(str(disagreement))
-    if len(found) > MAX_LISTED:
-        click.echo(f"… and {len(found) - MAX_LISTED} more")
-    if fix and found:
-        rewritten = repair(conn, found, config.grouping.place_names)
+    path = db_path or config.db
+    conn = open_store(path, readonly=not fix, create=False, busy_timeout=config.busy_timeout)
+    with store_errors(path, config.busy_timeout, "nothing changed" if fix else None):
+        found = disagreements(conn)
+        for disagreement in found[:MAX_LISTED]:
+            click.echo(str(disagreement))
+        if len(found) > MAX_LISTED:
+            click.echo(f"… and {len(found) - MAX_LISTED} more")
+        rewritten = repair(conn, found, config.grouping.place_names) if fix and found else 0
+    if rewritten:
         click.echo(f"{rewritten} {'story' if rewritten == 1 else 'stories'} rewritten from their articles")
     elif found:
         raise click.ClickException(f"{len(found)} stories disagree with their articles; newsagg check --repair rewrites them")
@@ -130,14 +153,30 @@ def stories(db_path: str | None, config_file: str | None, since: str | None, lim
         newsagg stories --since 2026-05-18 --limit 5
     """
     config = load(config_file)
-    conn = open_store(db_path or config.db, readonly=True)
-    found = newest_stories(conn, since, limit)
-    sources = sources_of(conn, [story["id"] for story in found])
+    since_utc = _utc_since(since) if since is not None else None
+    path = db_path or config.db
+    conn = open_store(path, readonly=True, busy_timeout=config.busy_timeout)
+    with store_errors(path, config.busy_timeout):
+        found = newest_stories(conn, since_utc, limit)
+        sources = sources_of(conn, [story["id"] for story in found])
     for story in found:
         if as_json:
             click.echo(json.dumps({**story, "sources": sources[story["id"]]}, ensure_ascii=False))
         else:
             click.echo(format_story(story, sources[story["id"]]))
+
+
+def _utc_since(value: str) -> str:
+    """--since as the stored times are written (UTC, with offset), so that they compare as text."""
+    try:
+        moment = datetime.fromisoformat(value.strip())
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        return moment.astimezone(timezone.utc).isoformat()
+    except (ValueError, OverflowError):
+        raise click.ClickException(
+            f"--since: {value!r} is not a date or time from 0001-01-01 to 9999-12-31 in ISO 8601, "
+            "e.g. 2026-05-18 or 2026-05-18T06:00:00+02:00") from None
 
 
 def format_story(story: dict[str, Any], sources: list[dict[str, Any]]) -> str:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 import sqlite3
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import click
 
 from crawlers.frontier import Frontier, RedisUnavailable
-from db.schema import connect, connect_readonly
+from db.schema import BUSY_TIMEOUT_MS, connect, connect_readonly
+from db.store import store_error_message
 from scheduler.config import Config, ConfigError, load_config
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -67,9 +69,23 @@ def setup_logging(level: str) -> None:
     )
 
 
-def open_store(db_path: str, readonly: bool = False) -> sqlite3.Connection:
-    """The store, created or migrated as needed; ``readonly`` opens an existing one as it is."""
+def open_store(db_path: str, readonly: bool = False, create: bool = True,
+               busy_timeout: float = BUSY_TIMEOUT_MS / 1000) -> sqlite3.Connection:
+    """The store, migrated as needed and created only if ``create``; ``readonly`` opens an
+    existing one as it is. Whatever stops it is one line."""
+    with store_errors(db_path, busy_timeout):
+        try:
+            return connect_readonly(db_path, busy_timeout) if readonly else connect(db_path, busy_timeout, create)
+        except RuntimeError as error:
+            raise click.ClickException(str(error)) from None
+
+
+@contextmanager
+def store_errors(db_path: str, busy_timeout: float, outcome: str | None = None) -> Iterator[None]:
+    """A store error while a command runs (busy, disk full, read-only) becomes one line, followed
+    by ``outcome`` (what the failure left in the store), instead of a traceback."""
     try:
-        return connect_readonly(db_path) if readonly else connect(db_path)
-    except (sqlite3.Error, RuntimeError) as error:
-        raise click.ClickException(f"cannot open store {db_path}: {error}") from None
+        yield
+    except sqlite3.Error as error:
+        message = store_error_message(error, db_path, busy_timeout)
+        raise click.ClickException(f"{message}; {outcome}" if outcome else message) from None

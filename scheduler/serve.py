@@ -4,37 +4,80 @@ Datasette reads a store it is given as a file through ``mode=ro`` connections, s
 sees what the crawl daemon writes (WAL) without ever writing itself. Datasette 0.65 writes
 only through canned queries marked ``write`` (there are none) and through plugins, so
 third-party plugins found in the environment are not loaded.
+
+Anyone who can reach the site can run SQL, so what one query may return is capped: at most
+MAX_RETURNED_ROWS rows (datasette's setting) and MAX_RESULT_BYTES of text and blobs, counted
+as the rows are fetched, before datasette holds them or renders a response from them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import logging
+import os
+import socket
+import sqlite3
+import sys
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import click
 import uvicorn
+from datasette import hookimpl
 from datasette.app import Datasette
 from datasette.plugins import DEFAULT_PLUGINS, pm
 
 from crawlers.outlets import is_loopback
 from db.canned import CANNED_QUERIES
 from scheduler.datasette import feed_route, story_pages
-from scheduler.options import config_option, db_option, load, open_store
+from db.schema import OlderStore, StoreError, connect_readonly, is_frozen
+from scheduler.options import config_option, db_option, load, open_store, store_errors
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8001
 STATIC_MOUNT = "newsagg-static"
-# Our own plugins by the names datasette lists them under.
-OWN_PLUGINS = {"newsagg": feed_route, "newsagg-story-pages": story_pages}
 _DATA = resources.files("scheduler.datasette")
+MAX_RETURNED_ROWS = 1000
+# A query's rows, counted in characters of text and bytes of blobs; a JSON page of that many
+# takes some 100 MB to render, so serve stays far below 500 MB whatever SQL it is sent.
+MAX_RESULT_BYTES = 20_000_000
+
+
+@hookimpl
+def prepare_connection(conn: sqlite3.Connection) -> None:
+    """This module is a datasette plugin too: no query returns more than MAX_RESULT_BYTES."""
+    # SQLite itself refuses to build a larger value (zeroblob(200000000), a long group_concat).
+    conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_RESULT_BYTES)
+    conn.row_factory = _capped_rows()
+
+
+def _capped_rows() -> Callable[[sqlite3.Cursor, tuple[Any, ...]], sqlite3.Row]:
+    """A row factory (datasette's sqlite3.Row) that fails a query once its rows pass the cap."""
+    fetched: WeakKeyDictionary[sqlite3.Cursor, int] = WeakKeyDictionary()  # per query: a cursor each
+
+    def row(cursor: sqlite3.Cursor, values: tuple[Any, ...]) -> sqlite3.Row:
+        size = fetched.get(cursor, 0) + sum(len(value) for value in values if isinstance(value, (str, bytes)))
+        if size > MAX_RESULT_BYTES:
+            raise sqlite3.OperationalError(
+                f"result too large: over {MAX_RESULT_BYTES:,} bytes; ask for fewer rows or columns")
+        fetched[cursor] = size
+        return sqlite3.Row(cursor, values)
+
+    return row
+
+
+# Our own plugins by the names datasette lists them under.
+OWN_PLUGINS = {"newsagg": feed_route, "newsagg-story-pages": story_pages, "newsagg-result-cap": sys.modules[__name__]}
 
 SETTINGS: dict[str, Any] = {
+    "max_returned_rows": MAX_RETURNED_ROWS,
     "default_page_size": 50,
     # Each suggestion is a GROUP BY over a whole table: seconds on a million articles.
     "suggest_facets": False,
@@ -68,13 +111,15 @@ def build_metadata(db_name: str) -> dict[str, Any]:
 
 def build_datasette(db_path: str) -> Datasette:
     """A datasette instance on the store with the bundled metadata, settings, style, templates
-    and the newsagg plugins (the Atom feed, the story pages)."""
+    and the newsagg plugins (the Atom feed, the story pages, the result cap)."""
     _unload_third_party_plugins()
     for name, plugin in OWN_PLUGINS.items():
         if not pm.is_registered(plugin):
             pm.register(plugin, name=name)
+    frozen = is_frozen(db_path)
     return Datasette(
-        [db_path],
+        [] if frozen else [db_path],
+        immutables=[db_path] if frozen else [],
         metadata=build_metadata(database_name(db_path)),
         settings=SETTINGS,
         static_mounts=[(STATIC_MOUNT, str(_DATA.joinpath("static")))],
@@ -118,15 +163,39 @@ def serve(db_path: str | None, config_file: str | None, host: str, port: int) ->
     """
     config = load(config_file)
     path = db_path or config.db
-    if not Path(path).is_file():
-        raise click.ClickException(f"no store at {path}: run `newsagg crawl` or `newsagg import` first")
-    # Migrating here, not in datasette (which cannot write): search tables and indexes must exist.
-    open_store(path).close()
+    with store_errors(path, config.busy_timeout):
+        try:
+            connect_readonly(path, config.busy_timeout).close()
+        except OlderStore:
+            # Migrating here, not in datasette (which cannot write): search tables and indexes must exist.
+            open_store(path, create=False, busy_timeout=config.busy_timeout).close()
+        except StoreError as error:
+            raise click.ClickException(str(error)) from None
+    shown_host = f"[{host}]" if ":" in host else host
+    listening = listen(host, port, shown_host)
     if not is_loopback(host):
         logger.warning("listening on %s: anyone who can reach this machine can read the store", host)
+    if is_frozen(path):
+        logger.info("%s is in a directory this process cannot write and no writer is at work: "
+                    "serving it as it is now", path)
     datasette = build_datasette(path)
     asyncio.run(datasette.invoke_startup())
-    shown_host = f"[{host}]" if ":" in host else host
     logger.info("serving %s read-only at http://%s:%d/%s (Ctrl-C to stop)",
                 path, shown_host, port, database_name(path))
-    uvicorn.run(datasette.app(), host=host, port=port, log_level="warning", lifespan="on")
+    run_server(datasette, listening)
+
+
+def listen(host: str, port: int, shown_host: str) -> socket.socket:
+    """The listening socket, bound before anything is logged: a busy port is one line, not a
+    "serving …" line followed by uvicorn's failure."""
+    try:
+        return socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
+    except OSError as error:
+        hint = "; choose another with --port" if error.errno == errno.EADDRINUSE else ""
+        reason = os.strerror(error.errno) if error.errno else str(error)
+        raise click.ClickException(f"cannot listen on {shown_host}:{port}: {reason}{hint}") from None
+
+
+def run_server(datasette: Datasette, listening: socket.socket) -> None:
+    config = uvicorn.Config(datasette.app(), log_level="warning", lifespan="on")
+    uvicorn.Server(config).run(sockets=[listening])

@@ -151,8 +151,6 @@ def status(db_path: str | None, config_file: str | None, redis_url: str | None, 
     """
     config = load(config_file)
     db = db_path or config.db
-    if not Path(db).exists():
-        raise click.ClickException(f"no store at {db} (run `newsagg crawl` or `newsagg daemon` first)")
     url = redis_url or config.cluster.redis_url
     try:
         frontier = Frontier(url) if url else None

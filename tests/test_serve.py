@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import sqlite3
 import types
 import urllib.request
@@ -22,8 +23,8 @@ from db.store import transaction
 from scheduler import serve as serve_module
 from scheduler.cli import cli
 from serve_store import (
-    KING_TITLE_START, MADE_UP_TANKER_REPORT, TANKER_FAILED_RUN_ERROR, TANKER_TITLE, build_store, import_samples,
-    served, write_story,
+    KING_TITLE_START, MADE_UP_TANKER_REPORT, TANKER_FAILED_RUN_ERROR, TANKER_TITLE, build_store, free_port,
+    import_samples, served, write_story,
 )
 
 PARAMETERLESS_QUERIES = [query.name for query in CANNED_QUERIES if not query.parameters]
@@ -87,10 +88,15 @@ def test_serve_binds_loopback_by_default_and_warns_for_another_host(
     db_path: Path, store: dict[str, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     bound: list[str] = []
-    monkeypatch.setattr(serve_module.uvicorn, "run", lambda app, host, **kwargs: bound.append(host))
+
+    def record(datasette: object, listening: socket.socket) -> None:
+        bound.append(listening.getsockname()[0])
+        listening.close()
+
+    monkeypatch.setattr(serve_module, "run_server", record)
     monkeypatch.setenv("NEWSAGG_CONFIG", "")
-    quiet = CliRunner().invoke(cli, ["serve", "--db", str(db_path)])
-    loud = CliRunner().invoke(cli, ["serve", "--db", str(db_path), "--host", "0.0.0.0"])
+    quiet = CliRunner().invoke(cli, ["serve", "--db", str(db_path), "--port", str(free_port())])
+    loud = CliRunner().invoke(cli, ["serve", "--db", str(db_path), "--host", "0.0.0.0", "--port", str(free_port())])
     assert quiet.exit_code == 0 and loud.exit_code == 0, quiet.output + loud.output
     assert bound == ["127.0.0.1", "0.0.0.0"]
     assert "anyone who can reach this machine" not in quiet.stderr
