@@ -72,6 +72,7 @@ _ZONE_NAMES = {"CET": "+01:00", "MEZ": "+01:00", "CEST": "+02:00", "MESZ": "+02:
 _ZONE_SUFFIX = re.compile(r"\s*(?:\[[\w/+-]+\]|(?P<name>CEST|CET|MESZ|MEZ|UTC|GMT))$")  # "…+02:00[Europe/Berlin]", "…CEST"
 _CONSENT_WORDS = re.compile(r"cookie|zustimm|einwillig|consent|datenschutzeinstellung|tracking", re.IGNORECASE)
 _PAYWALL_TEASER_MAX_CHARS = 300  # a paywalled page with less text than this shows only a teaser
+_UNMARKED_ARTICLE_MIN_CHARS = 800  # a page typed other than an article is read as one with this much text
 # What sites append to a headline in og:title, <title> or JSON-LD: " | Sport", " - WELT", " – DW – 13.06.2023".
 _TITLE_SEPARATOR = re.compile(r"\s+[|–—-]\s+")
 _TITLE_SUFFIX = re.compile(r"\s*[|–—-]\s+\S")
@@ -100,7 +101,6 @@ _BYLINE_MAX_CHARS = 80  # longer, it is an author's biography or a box of their 
 _GENERIC_BODY_MARKS = "//*[@itemprop='articleBody'] | //div[@id='articleBody']"
 _GENERIC_BLOCKS = ("p", "h2", "h3")
 _GENERIC_MIN_WORDS = 3  # shorter paragraphs outside a template are labels ("Embed", "Mehr")
-_CONTAINER_SHARE = 0.8  # the most specific container holding this share of the most paragraph text wins
 _CORE_SHARE = 0.9  # inside it, the most specific element holding this share of its text is the article's
 # What a <div> may hold and still be one paragraph of text
 _INLINE_TAGS = {
@@ -436,11 +436,13 @@ class _Page:
         }
 
     def _reject_non_article(self) -> None:
-        # A page the outlet's article template reads is an article whatever its og:type says
-        # (some article pages are typed "website").
+        # A page the outlet's article template reads is an article whatever its og:type says, and
+        # so is one with an article's worth of text outside boxes (some article pages are typed
+        # "website"; a section front's teasers are boxes, and short).
         page_type = (self.first_meta("og:type") or "").lower()
         if not self.ld and page_type and page_type != "article" and self.template is None:
-            raise NotAnArticle(f"not an article page (og:type {page_type}): a section front or other page")
+            if sum(map(len, self.paragraphs)) < _UNMARKED_ARTICLE_MIN_CHARS:
+                raise NotAnArticle(f"not an article page (og:type {page_type}): a section front or other page")
 
     @property
     def _marked_as_article(self) -> bool:
@@ -466,39 +468,40 @@ class _Page:
         return self._generic_body() or _ld_body(self.ld.get("articleBody"))
 
     def _generic_body(self) -> list[str]:
-        """Paragraphs of the container holding the most paragraph text, minus navigation and boxes,
-        narrowed to the part of it that holds nearly all of its text, and where the JSON-LD gives
+        """Paragraphs of the container holding the most text outside boxes and navigation,
+        narrowed to the part of it that holds nearly all of that text, and where the JSON-LD gives
         the article's text, minus what that text does not hold."""
-        container = self._generic_container()
-        if container is None:
+        reading = self._generic_reading()
+        if reading is None:
             return []
-        skip = {self.title}
-        paragraphs: list[tuple[lxml.html.HtmlElement, str]] = []
-        for block in _generic_blocks(container):
-            for text in _block_texts(block):
-                if block.tag not in ("h2", "h3") and len(text.split()) < _GENERIC_MIN_WORDS:
-                    continue
-                if text not in skip and not _is_read_more(text, block):
-                    paragraphs.append((block, text))
+        container, paragraphs = reading
         core = _densest(paragraphs, container)
         kept = [(block.tag, text) for block, text in paragraphs if _within(block, core)]
         return _held_by(kept, _ld_body_text(self.ld.get("articleBody")))
 
-    def _generic_container(self) -> lxml.html.HtmlElement | None:
-        """The most specific article-like element holding (nearly) the most paragraph text: an
-        <article> or <main>, else the element marked as the article's text, else <body>."""
+    def _generic_reading(self) -> tuple[lxml.html.HtmlElement, list[tuple[lxml.html.HtmlElement, str]]] | None:
+        """The article-like element with the most text of its own, and its paragraphs (block, text).
+
+        The candidates are the <article>s and <main>s, else the element marked as the article's
+        text, else <body>. Each counts only the text outside its boxes, so a <main> whose reader
+        comments outweigh its nested <article> does not win with the comments, and a nested
+        teaser <article> does not win with the text around it.
+        """
         containers = (
             list(self.root.iter("article", "main")) or _select(self.root, _GENERIC_BODY_MARKS) or self.root.findall("body")
         )
-        if not containers:
-            return None
-        length_of: dict[lxml.html.HtmlElement, int] = {}  # containers nest: each <p> is measured once
-        text_lengths = [
-            sum(length_of.setdefault(p, len(_text(p))) for p in element.iter("p")) for element in containers
-        ]
-        most = max(text_lengths)
-        candidates = [element for element, length in zip(containers, text_lengths) if length >= _CONTAINER_SHARE * most]
-        return max(candidates, key=lambda element: sum(1 for _ in element.iterancestors()))
+        readings = [(element, self._generic_paragraphs(element)) for element in containers]
+        return max(readings, key=lambda reading: sum(len(text) for _, text in reading[1]), default=None)
+
+    def _generic_paragraphs(self, container: lxml.html.HtmlElement) -> list[tuple[lxml.html.HtmlElement, str]]:
+        paragraphs = []
+        for block in _generic_blocks(container):
+            for text in _block_texts(block):
+                if block.tag not in ("h2", "h3") and len(text.split()) < _GENERIC_MIN_WORDS:
+                    continue
+                if text != self.title and not _is_read_more(text, block):
+                    paragraphs.append((block, text))
+        return paragraphs
 
     @cached_property
     def title(self) -> str | None:

@@ -128,6 +128,27 @@ def test_article_container_named_advertorial_is_read() -> None:
     assert extract_article(html, "https://example.org/a.html", ())["body"].split("\n\n") == [TEXT, MORE]
 
 
+COMMENT = "Ich finde, die Stadt sollte das Geld lieber in die Schulen stecken, schrieb ein Leser dazu am Abend."
+
+
+def test_reader_comments_in_main_do_not_outweigh_its_article() -> None:
+    comments = "".join(f"<p>{COMMENT}</p>" for _ in range(4))
+    html = page(
+        "", f'<main><article><h1>Neue Brücke</h1><p>{TEXT}</p><p>{MORE}</p></article><section class="comments">{comments}</section></main>'
+    )
+    assert extract_article(html, "https://example.org/a.html", ())["body"].split("\n\n") == [TEXT, MORE]
+
+
+@pytest.mark.parametrize("og_type", ["website", "webpage"])
+def test_page_typed_other_than_article_is_read_where_it_holds_an_article_text(og_type: str) -> None:
+    paragraphs = [f"{TEXT} {MORE} ({number})" for number in range(1, 6)]  # an article's length, not a teaser's
+    html = page(
+        f'<meta property="og:type" content="{og_type}">',
+        "<div><h1>Neue Brücke</h1>" + "".join(f"<p>{text}</p>" for text in paragraphs) + "</div>",
+    )
+    assert extract_article(html, "https://example.org/a.html", ())["body"].split("\n\n") == paragraphs
+
+
 def test_opening_paragraph_repeated_as_the_description_stays_in_the_body() -> None:
     html = page(f'<meta name="description" content="{TEXT}">', f"<article><h1>Neue Brücke</h1><p>{TEXT}</p><p>{MORE}</p></article>")
     article = extract_article(html, "https://example.org/a.html", ())
