@@ -17,7 +17,8 @@ import pytest
 
 from hostile import ENV, NEWSAGG, needs_mount_namespace, newsagg, one_error_line, read_only_bind
 from scheduler.serve import MAX_RESULT_BYTES
-from serve_store import free_port
+# The wait of serve_store's `served`, for a command of our own (in a mount namespace).
+from serve_store import _wait_until_answering, free_port
 
 SAMPLE = Path(__file__).parent / "data" / "semeval-de-pairs-sample.jsonl"
 # A 1,000-row result of 10 MB a row, 10 GB in all, that SQLite builds lazily row by row.
@@ -40,18 +41,6 @@ def serving(command: list[str], port: int) -> Iterator[subprocess.Popen[str]]:
     finally:
         process.terminate()
         process.communicate(timeout=30)
-
-
-def _wait_until_answering(url: str, process: subprocess.Popen[str]) -> None:
-    for _ in range(600):
-        if process.poll() is not None:
-            raise AssertionError(f"newsagg serve exited: {process.communicate()[1]}")
-        try:
-            urllib.request.urlopen(url, timeout=5).read()
-            return
-        except OSError:
-            subprocess.run(["sleep", "0.1"])
-    raise AssertionError(f"newsagg serve did not answer {url}")
 
 
 def _sql(port: int, sql: str) -> tuple[int, dict]:
