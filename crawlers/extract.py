@@ -109,6 +109,7 @@ _INLINE_TAGS = {
 }
 _LD_BODY_SHARE = 0.5  # a JSON-LD articleBody shorter than this share of the text read is a teaser
 _LD_OPENING_CHARS = 40
+_LD_BODY_MIN_CHARS = 1000  # a JSON-LD articleBody of this many letters and digits is an article, not a teaser
 # Inside the article container, text under these is not body: boxes, links, nested teaser articles.
 # Lists are left out too: beside the text they are tag lists, sources, product lists and key points
 # repeating it, and Fundus's readers, whose expected values this reading is measured by, leave them out;
@@ -477,7 +478,13 @@ class _Page:
         container, paragraphs = reading
         core = _densest(paragraphs, container)
         kept = [(block.tag, text) for block, text in paragraphs if _within(block, core)]
-        return _held_by(kept, _ld_body_text(self.ld.get("articleBody")))
+        article_text = _ld_body_text(self.ld.get("articleBody"))
+        body = _held_by(kept, article_text)
+        if len(article_text) >= _LD_BODY_MIN_CHARS and _covered(body, article_text) < _LD_BODY_SHARE:
+            # the text read is some box beside the article (whose text the page sets in a way this
+            # reading misses, <br>-separated in a table cell, say): the JSON-LD holds the article
+            return _ld_body(self.ld.get("articleBody"))
+        return body
 
     def _generic_reading(self) -> tuple[lxml.html.HtmlElement, list[tuple[lxml.html.HtmlElement, str]]] | None:
         """The article-like element with the most text of its own, and its paragraphs (block, text).
@@ -793,9 +800,19 @@ def _held_by(paragraphs: list[tuple[str, str]], article_text: str) -> list[str]:
     ]
 
 
+def _covered(paragraphs: list[str], article_text: str) -> float:
+    """The share of ``article_text`` (squeezed) that ``paragraphs`` whose opening it holds make up."""
+    squeezed = [_squeeze(text) for text in paragraphs]
+    return sum(len(text) for text in squeezed if text[:_LD_OPENING_CHARS] in article_text) / len(article_text)
+
+
 def _ld_body(article_body: Any) -> list[str]:
+    """The paragraphs of a JSON-LD articleBody: split at blank lines, or at line breaks where it has none."""
     text = article_body if isinstance(article_body, str) else ""
-    return [paragraph for paragraph in map(_clean, re.split(r"\n\s*\n|\r\n\s*\r\n", text)) if paragraph]
+    paragraphs = re.split(r"\n\s*\n", text)
+    if len(paragraphs) == 1:
+        paragraphs = text.splitlines()
+    return [paragraph for paragraph in map(_clean, paragraphs) if paragraph]
 
 
 def _ld_names(value: Any) -> list[str]:

@@ -149,6 +149,16 @@ def test_page_typed_other_than_article_is_read_where_it_holds_an_article_text(og
     assert extract_article(html, "https://example.org/a.html", ())["body"].split("\n\n") == paragraphs
 
 
+def test_text_the_reading_misses_comes_from_a_long_json_ld_article_body() -> None:
+    paragraphs = [f"{TEXT} {MORE} ({number})" for number in range(1, 9)]
+    tariffs = "".join(f"<p>Tarif {number}: zwölf Monate lesen, danach monatlich kündbar, für 9,99 Euro.</p>" for number in (1, 2))
+    html = page(
+        article_json_ld("\n".join(paragraphs)),
+        f'<table><tr><td>{"<br><br>".join(paragraphs)}</td></tr></table><div class="tarife">{tariffs}</div>',
+    )
+    assert extract_article(html, "https://example.org/a.html", ())["body"].split("\n\n") == paragraphs
+
+
 def test_opening_paragraph_repeated_as_the_description_stays_in_the_body() -> None:
     html = page(f'<meta name="description" content="{TEXT}">', f"<article><h1>Neue Brücke</h1><p>{TEXT}</p><p>{MORE}</p></article>")
     article = extract_article(html, "https://example.org/a.html", ())
