@@ -152,8 +152,9 @@ class ClusterSpider(NewsSpider):
         self._finish(response.request, article=articles[0] if articles else None, failed=not articles)
 
     def on_error(self, failure: Failure) -> None:
-        super().on_error(failure)
-        self._finish(failure.request, failed=True)
+        failed_before = self.crawler.stats.get_value("newsagg/failed", 0)
+        super().on_error(failure)  # robots.txt and skips by design are not failures there, nor here
+        self._finish(failure.request, failed=self.crawler.stats.get_value("newsagg/failed", 0) > failed_before)
 
     def dropped(self, request: Request, spider: scrapy.Spider) -> None:
         if spider is self:

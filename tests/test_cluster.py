@@ -397,7 +397,15 @@ def test_workers_and_writer_reconnect_after_a_redis_restart_with_one_line_each_a
     cluster.worker("w1")
     cluster.worker("w2")
     cluster.daemon()
-    wait_until(lambda: len(cluster.hits) >= 6, "the crawl under way")
+    frontier = cluster.frontier()
+
+    def writer_waiting_on_redis() -> bool:
+        # Past its first article (the slow one: grouping loads its word lists), the writer's only
+        # work between articles is asking Redis, so it sees the outage.
+        lag = frontier.writer_figures()
+        return len(cluster.hits) >= 6 and len(cluster.articles()) >= 1 and not lag["pending"] and not lag["unread"]
+
+    wait_until(writer_waiting_on_redis, "the crawl under way and the writer waiting for articles")
     cluster.redis.stop()
     time.sleep(2 * LEASE_SECONDS)
     cluster.redis.start()
