@@ -7,6 +7,7 @@ stand-ins time every request they answer, so politeness is measured where a site
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -25,7 +26,7 @@ import redis
 
 from crawlers import settings as project
 from crawlers.frontier import STREAM, Found, Frontier, RedisUnavailable
-from local_outlets import OutletServer, Route, local_outlets, outlet_env
+from local_outlets import FixturePage, OutletServer, Route, fixture_pages, outlet_env
 from test_daemon import wait_until
 from scheduler.config import ConfigError, parse_config
 
@@ -208,19 +209,28 @@ class Cluster:
 
 @pytest.fixture
 def make_cluster(tmp_path: Path) -> Iterator[Callable[..., Cluster]]:
-    made: list[tuple[Cluster, object]] = []
+    made: list[Cluster] = []
 
-    def make(outlets: tuple[str, ...], password: str | None = None) -> Cluster:
-        servers = local_outlets(*outlets)
-        cluster = Cluster(tmp_path, servers.__enter__(), RedisServer(tmp_path, password).start())
-        made.append((cluster, servers))
-        return cluster
+    def make(outlets: tuple[str, ...], password: str | None = None,
+             pages: dict[str, list[FixturePage]] | None = None) -> Cluster:
+        servers = {name: OutletServer(name, (pages or {}).get(name)).__enter__() for name in outlets}
+        made.append(Cluster(tmp_path, servers, RedisServer(tmp_path, password).start()))
+        return made[-1]
 
     yield make
-    for cluster, servers in made:
+    for cluster in made:
         cluster.stop_all()
         cluster.redis.stop()
-        servers.__exit__(None, None, None)
+        for server in cluster.servers.values():
+            server.__exit__()
+
+
+def republished(page: FixturePage, new_id: str) -> FixturePage:
+    """The page again under another article id (an outlet republishing a report): a second
+    article that one crawl groups into the same story as the first."""
+    old_id = page.path.split("/id_")[1].split("/")[0]
+    html = page.html.decode("utf-8").replace(f"id_{old_id}", f"id_{new_id}")
+    return dataclasses.replace(page, path=page.path.replace(f"id_{old_id}", f"id_{new_id}"), html=html.encode())
 
 
 def assert_each_page_stored_once(cluster: Cluster) -> None:
@@ -271,7 +281,9 @@ def story_partition(db: Path) -> set[frozenset[str]]:
 
 def test_two_workers_and_a_writer_store_every_page_once_grouped_as_one_crawl_and_polite_per_host_together(
         make_cluster: Callable[..., Cluster], tmp_path: Path) -> None:
-    cluster = make_cluster(("berliner_zeitung", "rosenheim24", "t_online"), password=PASSWORD)
+    originals = fixture_pages("t_online")
+    cluster = make_cluster(("berliner_zeitung", "rosenheim24", "t_online"), password=PASSWORD,
+                           pages={"t_online": [*originals, republished(originals[0], "100000001")]})
     # Each answer takes longer than two delays, so a third request at once would show if allowed.
     service = 2.2 * project.NEWSAGG_HOST_DELAY
     cluster.time_requests(seconds=service)
@@ -295,7 +307,7 @@ def test_two_workers_and_a_writer_store_every_page_once_grouped_as_one_crawl_and
     status = cluster.status()
     assert len(status["workers_last_minute"]) == 2
     assert status["writer"] == {"pending": 0, "unread": 0, "oldest_unstored_seconds": 0.0}
-    assert status["outlets"]["t_online"]["queued"] == 0 and status["outlets"]["t_online"]["delivered"] == 1
+    assert status["outlets"]["t_online"]["queued"] == 0 and status["outlets"]["t_online"]["delivered"] == 2
     for name in ("w1", "w2", "writer", "daemon"):
         assert PASSWORD not in cluster.log(name)
 
@@ -308,7 +320,9 @@ def test_two_workers_and_a_writer_store_every_page_once_grouped_as_one_crawl_and
     done = subprocess.run([sys.executable, "-m", "scheduler", "crawl", "--db", str(single)], env=env,
                           capture_output=True, text=True, timeout=PATIENCE)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert story_partition(cluster.db) == story_partition(single)
+    stories = story_partition(cluster.db)
+    assert stories == story_partition(single)
+    assert any(len(sources) == 2 for sources in stories), "the republished page joined its original's story"
 
 
 # --- nothing lost, nothing doubled ---------------------------------------------------
