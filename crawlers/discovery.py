@@ -10,11 +10,10 @@ import gzip
 import io
 import zlib
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from lxml import etree
 
-from crawlers.extract import iso_datetime
+from db.dates import parse_datetime
 
 _PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True
@@ -111,8 +110,3 @@ def _entry_date(entry: etree._Element) -> str | None:
             return parsed.isoformat()
     return None
 
-
-def parse_datetime(value: str | None) -> datetime | None:
-    """A feed's or the store's date (any form ``iso_datetime`` reads) → aware datetime; None if unreadable."""
-    iso = iso_datetime(value)
-    return datetime.fromisoformat(iso) if iso else None

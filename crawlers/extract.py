@@ -14,28 +14,24 @@ import html as html_entities
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
-from email.utils import parsedate_to_datetime
 from functools import cached_property, lru_cache
 from typing import Any
 from urllib.parse import urljoin, urlsplit
-from zoneinfo import ZoneInfo
 
 import lxml.html
 from lxml import etree
 
 from crawlers.templates import Template
+from db.dates import GERMAN_DATE, publication_datetime
 from dedupe.location import dateline_of
 
 __all__ = [
     "NotAnArticle",
     "Template",
     "extract_article",
-    "iso_datetime",
     "page_encoding",
 ]
 
-BERLIN = ZoneInfo("Europe/Berlin")  # the outlets' time zone: naive page times are Berlin times
 
 # One parser for every page: pages in other charsets are re-encoded to UTF-8 first, and an explicit
 # parser encoding overrides whatever <meta charset> the page declares. (lxml parsers must not be
@@ -64,12 +60,6 @@ _READ_MORE = re.compile(
     re.IGNORECASE,
 )
 _READ_MORE_MAX_CHARS = 300  # a read-more line is a link or two, never a paragraph of text
-_JS_DATE = re.compile(r"\w{3} (\w{3} \d{1,2} \d{4} \d{2}:\d{2}:\d{2}) GMT([+-]\d{4})")  # Date.toString()
-_RFC_2822_DATE = re.compile(r"[A-Z][a-z]{2}, \d")  # "Fri, 28 Apr 2023 18:16:04 +0200" (feeds, some meta tags)
-# The dates pages show: "28.04.2023, 18:16 Uhr", "Erstellt: 28.04.2023 - 18:16"
-_GERMAN_DATE = re.compile(r"(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>\d{4})(?:\D{1,12}?(?P<hour>\d{1,2})[:.](?P<minute>\d{2}))?")
-_ZONE_NAMES = {"CET": "+01:00", "MEZ": "+01:00", "CEST": "+02:00", "MESZ": "+02:00", "UTC": "+00:00", "GMT": "+00:00"}
-_ZONE_SUFFIX = re.compile(r"\s*(?:\[[\w/+-]+\]|(?P<name>CEST|CET|MESZ|MEZ|UTC|GMT))$")  # "…+02:00[Europe/Berlin]", "…CEST"
 _CONSENT_WORDS = re.compile(r"cookie|zustimm|einwillig|consent|datenschutzeinstellung|tracking", re.IGNORECASE)
 _PAYWALL_TEASER_MAX_CHARS = 300  # a paywalled page with less text than this shows only a teaser
 _UNMARKED_ARTICLE_MIN_CHARS = 800  # a page typed other than an article is read as one with this much text
@@ -303,41 +293,6 @@ def _ld_objects(data: Any) -> Iterator[dict[str, Any]]:
             pending.extend(node[key] for key in ("breadcrumb", "mainEntity", "@graph") if key in node)
 
 
-def iso_datetime(value: Any) -> str | None:
-    """A date-time string as ISO 8601 in Berlin time with offset, e.g. "2023-04-28T18:16:04+02:00".
-
-    Reads ISO 8601 with or without a colon in the offset, "Z", a space instead of "T", a zone
-    name ("CEST") or bracketed zone ("[Europe/Berlin]") after it; RFC 2822 dates; JavaScript's
-    Date.toString(); and the German dates pages show ("28.04.2023, 18:16 Uhr"). A time without
-    offset is taken as Berlin time.
-    """
-    text = _clean(value)
-    if not text:
-        return None
-    try:
-        moment = _parse_datetime(text)
-    except (ValueError, TypeError, IndexError):
-        return None
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=BERLIN)
-    return moment.astimezone(BERLIN).isoformat(timespec="seconds")
-
-
-def _parse_datetime(text: str) -> datetime | None:
-    if js_date := _JS_DATE.match(text):
-        return datetime.strptime(js_date[1] + js_date[2], "%b %d %Y %H:%M:%S%z")
-    if _RFC_2822_DATE.match(text):
-        return parsedate_to_datetime(text)
-    if german := _GERMAN_DATE.search(text):
-        parts = {name: int(number) for name, number in german.groupdict(default="0").items()}
-        return datetime(**parts)
-    if zone := _ZONE_SUFFIX.search(text):
-        text = text[: zone.start()] + _ZONE_NAMES.get(zone["name"] or "", "")
-    return datetime.fromisoformat(text)
-
-
 class _Page:
     """One parsed page; each field is read at most once, in the order of trust."""
 
@@ -425,7 +380,7 @@ class _Page:
             "body": "\n\n".join(body),
             "authors": self.authors,
             "published": self.published,
-            "modified": iso_datetime(
+            "modified": publication_datetime(
                 self.ld.get("dateModified") or self.first_meta("article:modified_time", "og:updated_time")
             ),
             "section": self.section,
@@ -557,7 +512,7 @@ class _Page:
                 return other
         for separator in reversed(list(_TITLE_SEPARATOR.finditer(text))):
             suffix = text[separator.end() :]
-            if not (_is_outlet(_squeeze(suffix), self._outlet_names) or _GERMAN_DATE.fullmatch(suffix)):
+            if not (_is_outlet(_squeeze(suffix), self._outlet_names) or GERMAN_DATE.fullmatch(suffix)):
                 break
             text = text[: separator.start()]
         return text
@@ -632,7 +587,8 @@ class _Page:
 
     @property
     def published(self) -> str | None:
-        return next(filter(None, map(iso_datetime, self._publication_times())), None)
+        # A placeholder ("0001-01-01", "9999-12-31") is no date: the next source is asked.
+        return next(filter(None, map(publication_datetime, self._publication_times())), None)
 
     def _publication_times(self) -> Iterator[Any]:
         """Candidates for the publication time, most trusted first, each looked up only if needed."""

@@ -7,9 +7,9 @@ import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 
+from db.dates import epoch_seconds
 from dedupe.evidence import EventMarks, event_marks
 from dedupe.text import clean_title, fold, guess_language, normalise, strip_boilerplate, term, words
 
@@ -61,21 +61,8 @@ def _text(raw: str) -> str:
     return normalise(strip_boilerplate(raw))
 
 
-def parse_time(value: Any) -> float | None:
-    """Epoch seconds of an ISO 8601 date (a date without offset is taken as UTC), else None."""
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.timestamp()
-
-
 def event_time(article: Mapping[str, Any]) -> float:
-    moment = parse_time(article.get("published")) or parse_time(article.get("fetched_at"))
+    moment = epoch_seconds(article.get("published")) or epoch_seconds(article.get("fetched_at"))
     return moment if moment is not None else 0.0
 
 
@@ -130,7 +117,7 @@ def article_features(article: Mapping[str, Any]) -> ArticleFeatures:
         pairs=headline_pairs(terms.title_words, terms.language),
         headline=headline_vector(terms.title_words, terms.language),
         marks=event_marks(terms.title, f"{terms.teaser}\n{terms.raw_lead}" if terms.teaser else terms.raw_lead,
-                          parse_time(article.get("published"))),
+                          epoch_seconds(article.get("published"))),
     )
 
 

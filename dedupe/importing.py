@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
+from db.dates import epoch_seconds
 from db.store import content_hash, name_outlets, transaction, upsert_article
 from dedupe.assign import Grouper, grouping_key
-from dedupe.features import parse_time
 from dedupe.settings import GroupingSettings
 from dedupe.text import repair
 
@@ -127,7 +127,7 @@ def _check_text(name: str, value: str, limits: ImportLimits) -> None:
 
 
 def _check_published(value: str) -> None:
-    moment = parse_time(value)
+    moment = epoch_seconds(value)
     if moment is None:
         raise BadLine(f"unreadable date {value!r}")
     latest = datetime.now(timezone.utc) + LATEST_PUBLISHED_AHEAD

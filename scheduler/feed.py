@@ -15,10 +15,11 @@ import sqlite3
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import timezone
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
+from db.dates import parse_datetime
 from db.feeds import feed_stories, newest_story_update
 from db.stories import sources_of
 
@@ -127,19 +128,8 @@ def xml_text(value: Any) -> str:
 
 def rfc3339(value: str | None) -> str:
     """A stored ISO 8601 time as RFC 3339 in UTC (so that such times compare as text)."""
-    moment = stored_time(value)
+    moment = parse_datetime(value)
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else EPOCH
-
-
-def stored_time(value: str | None) -> datetime | None:
-    """A stored ISO 8601 time, read as UTC where it names no zone; None where it is no time."""
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def paragraphs(text: str | None) -> list[str]:

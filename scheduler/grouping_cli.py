@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import timezone
 from typing import Any
 
 import click
 
 from crawlers.outlets import register_outlets
+from db.dates import parse_datetime
 from db.store import store_error_message
 from db.stories import newest_stories, sources_of
 from dedupe.assign import regroup as regroup_all
@@ -167,11 +168,12 @@ def stories(db_path: str | None, config_file: str | None, since: str | None, lim
 
 
 def _utc_since(value: str) -> str:
-    """--since as the stored times are written (UTC, with offset), so that they compare as text."""
+    """--since as the stored times are written (UTC, with offset), so that they compare as text;
+    a time without offset is a Berlin time, as everywhere."""
+    moment = parse_datetime(value.strip())
     try:
-        moment = datetime.fromisoformat(value.strip())
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
+        if moment is None:
+            raise ValueError(value)
         return moment.astimezone(timezone.utc).isoformat()
     except (ValueError, OverflowError):
         raise click.ClickException(

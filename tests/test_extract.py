@@ -15,9 +15,10 @@ from typing import Any
 import lxml.html
 import pytest
 
-from crawlers.extract import NotAnArticle, extract_article, iso_datetime, page_encoding
+from crawlers.extract import NotAnArticle, extract_article, page_encoding
 from crawlers.outlets import DECLARED
 from crawlers.templates import Template
+from db.dates import iso_datetime
 
 # The template versions of the outlets whose page shapes the tests below try.
 BERLINER_ZEITUNG_TEMPLATES = DECLARED["berliner_zeitung"].templates

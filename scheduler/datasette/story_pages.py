@@ -24,7 +24,8 @@ from markupsafe import Markup, escape
 
 from db.feeds import feed_stories, story_by_id, story_facet
 from db.stories import sources_of
-from scheduler.feed import is_web_url, paragraphs, stored_time
+from db.dates import parse_datetime
+from scheduler.feed import is_web_url, paragraphs
 
 FRONT_PAGE_STORIES = 50
 FILTER_CHOICES = 12
@@ -67,7 +68,7 @@ def render_cell(value: Any, column: str, table: str | None, database: str, datas
 def reader_time(value: str | None) -> str:
     """A stored ISO 8601 time as a German reader reads it, in Berlin time ("7. Januar 2026,
     20:02 Uhr"); shown as stored where it is no time."""
-    moment = stored_time(value)
+    moment = parse_datetime(value)
     if moment is None:
         return value or ""
     return format_datetime(moment, "d. MMMM y, HH:mm 'Uhr'", tzinfo=READER_ZONE, locale=READER_LOCALE)
