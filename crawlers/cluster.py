@@ -27,11 +27,10 @@ from twisted.internet import task
 from twisted.python.failure import Failure
 
 from crawlers import settings as project
-from crawlers.discovery import parse_datetime
-from crawlers.extensions import now_iso
 from crawlers.frontier import Found, Frontier, Lease, Link, RedisUnavailable, host_keys, worker_id
 from crawlers.middlewares import ARTICLE, FEED
 from crawlers.spiders.news import SPIDERS, NewsSpider
+from db.dates import now_iso, parse_datetime
 
 logger = logging.getLogger(__name__)
 LEASE_META, SLOT_META = "newsagg_lease", "newsagg_slot"

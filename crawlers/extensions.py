@@ -7,22 +7,18 @@ import os
 import sqlite3
 import time
 import uuid
-from datetime import datetime, timezone
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from twisted.internet import task
 
 from crawlers.outlets import register_outlets
+from db.dates import now_iso
 from db.schema import connect
 from db.store import RUN_COUNTERS, finish_run, save_run_counts, start_run, transaction
 
 logger = logging.getLogger(__name__)
 MAX_ERRORS_KEPT = 50
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def count(crawler: Crawler, counter: str, amount: int = 1) -> None:

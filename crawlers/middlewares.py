@@ -13,8 +13,8 @@ from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.task import deferLater
 
-from crawlers.extensions import count, now_iso
-from db.dates import parse_datetime
+from crawlers.extensions import count
+from db.dates import now_iso, parse_datetime
 from db.schema import connect
 from db.store import feed_validators, save_feed_validators, stored_article_check, transaction
 

@@ -16,10 +16,10 @@ from typing import IO
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from crawlers.extensions import now_iso
 from crawlers.locks import acquire_outlet_lock
 from crawlers.settings import LOG_FORMAT, USER_AGENT
 from crawlers.spiders.news import SPIDERS
+from db.dates import now_iso
 from db.schema import connect
 from db.store import finish_run, start_run, transaction
 

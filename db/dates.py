@@ -29,6 +29,11 @@ _ZONE_NAMES = {"CET": "+01:00", "MEZ": "+01:00", "CEST": "+02:00", "MESZ": "+02:
 _ZONE_SUFFIX = re.compile(r"\s*(?:\[[\w/+-]+\]|(?P<name>CEST|CET|MESZ|MEZ|UTC|GMT))$")  # "…+02:00[Europe/Berlin]", "…CEST"
 
 
+def now_iso() -> str:
+    """Now, as the store writes it (UTC, seconds)."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
 def parse_datetime(value: Any) -> datetime | None:
     """An aware datetime of any form ``iso_datetime`` reads; None if unreadable.
 

@@ -10,10 +10,6 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-# Datasette's own quoting of a search (each word quoted, "…" kept as a phrase): the same words
-# find the same stories in the feed as in the canned query search_stories.
-from datasette.utils import escape_fts
-
 # A search matches a story's own text or the text of any of its sources: the story shows its
 # representative article, and what another outlet wrote must find it too.
 _MATCHING_STORIES = """stories.id IN (
@@ -76,6 +72,10 @@ def _story_filters(category: str | None, location: str | None, search: str | Non
     if location:
         conditions.append(_AT_LOCATION)
         params["location"] = location
+    # Datasette's own quoting of a search (each word quoted, "…" kept as a phrase), so the same
+    # words find the same stories as the canned query search_stories; imported only to search.
+    from datasette.utils import escape_fts
+
     if search and (quoted := escape_fts(search)):
         conditions.append(_MATCHING_STORIES)
         params["search"] = quoted

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from db.dates import epoch_seconds
 from db.store import content_hash, name_outlets, transaction, upsert_article
 from dedupe.assign import Grouper, grouping_key
-from dedupe.settings import GroupingSettings
+from dedupe.settings import GroupingSettings, ImportLimits
 from dedupe.text import repair
 
 OPTIONAL_TEXT = ("outlet", "publisher", "teaser", "body", "published")
@@ -31,14 +31,6 @@ EARLIEST_PUBLISHED = datetime(1900, 1, 1, tzinfo=timezone.utc)
 LATEST_PUBLISHED_AHEAD = timedelta(days=2)
 LISTED_BAD_LINES = 20
 _SKIP_CHUNK = 1 << 20  # bytes read at a time past the end of a line that is too long
-
-
-@dataclass(frozen=True)
-class ImportLimits:
-    """What one line may hold ([import] in the config); a line over a limit is a bad line."""
-
-    max_line_bytes: int = 2_000_000  # longer lines are not read into memory at all
-    max_text_chars: int = 200_000    # per title, teaser, body; a long article has some 50,000
 
 
 @dataclass

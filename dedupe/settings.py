@@ -1,5 +1,6 @@
-"""Grouping thresholds and time window; defaults tuned on the shared dev data only
-(benchmarks/group_quality.py), read from the [grouping] table of the config."""
+"""Grouping thresholds and time window, defaults tuned on the shared dev data only
+(benchmarks/group_quality.py), read from the [grouping] table of the config; and what one
+imported line may hold ([import])."""
 
 from __future__ import annotations
 
@@ -25,3 +26,11 @@ class GroupingSettings:
     blocking_min_weight: float = 0.5  # terms lighter than this never open a candidate
     max_candidates: int = 50          # stories scored per article, those sharing most first
     place_names: str = "de"           # the language stories name places in: "Vereinigte Staaten" ("en": "United States")
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    """What one line may hold ([import] in the config); a line over a limit is a bad line."""
+
+    max_line_bytes: int = 2_000_000  # longer lines are not read into memory at all
+    max_text_chars: int = 200_000    # per title, teaser, body; a long article has some 50,000

@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 from crawlers.outlets import DECLARED, resolve
-from dedupe.importing import ImportLimits
-from dedupe.settings import GroupingSettings
+from dedupe.settings import GroupingSettings, ImportLimits
 
 DEFAULT_CONFIG_NAME = "newsagg.toml"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")

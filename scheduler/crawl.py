@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from crawlers.extensions import now_iso
+from db.dates import now_iso
 from db.schema import connect
 from db.store import finish_run, runs_of, start_run, transaction
 from scheduler.config import Config

@@ -21,14 +21,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.interval import IntervalTrigger
 
-from crawlers.frontier import Frontier, RedisUnavailable, redact
 from crawlers.locks import outlet_crawl_running
 from crawlers.outlets import DECLARED, resolve
 from db.runs import clear_schedule, publish_schedule
@@ -37,6 +33,9 @@ from db.store import mark_run_interrupted, running_runs, transaction
 from scheduler.config import Config, ConfigError, load_config
 from scheduler.crawl import CrawlChild
 from scheduler.options import config_option, db_option, load, open_frontier, open_store, redis_option, setup_logging
+
+if TYPE_CHECKING:
+    from crawlers.frontier import Frontier
 
 logger = logging.getLogger(__name__)
 
@@ -188,6 +187,10 @@ class Daemon:
         self.frontier = frontier  # cluster mode: each run queues the outlet's feeds for the workers
         self.config_file = config_file
         self.config = config
+        # APScheduler and Redis are imported by the daemon, not by every command that reads its lock.
+        from apscheduler.executors.pool import ThreadPoolExecutor
+        from apscheduler.schedulers.background import BackgroundScheduler
+
         self.scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=len(DECLARED))}, timezone=timezone.utc
         )
@@ -208,6 +211,8 @@ class Daemon:
         self._schedule()
         self.scheduler.resume()
         self._publish_schedule()
+        from crawlers.frontier import redact
+
         mode = f"; cluster mode, feeds queued in {redact(self.frontier.url)}" if self.frontier else ""
         logger.info("daemon started on %s (pid %d): %s%s", self.db, os.getpid(), self._describe_jobs(), mode)
         while not self.stop_signals and not self.failure:
@@ -231,6 +236,8 @@ class Daemon:
 
     def _schedule(self) -> None:
         """Make the jobs match the config: add, remove, or re-time one job per enabled outlet."""
+        from apscheduler.triggers.interval import IntervalTrigger
+
         settings = self.config.daemon
         grace = max(1, round(settings.misfire_grace_seconds))
         wanted = {name: s.interval_minutes * 60 for name, s in self.config.outlets.items() if s.enabled}
@@ -319,6 +326,8 @@ class Daemon:
                         run["new"], run["updated"], run["unchanged"], run["failed"], run["run_id"])
 
     def _queue_discovery(self, outlet: str) -> None:
+        from crawlers.frontier import RedisUnavailable
+
         moved = resolve(outlet)
         feeds = (*moved.feeds, *moved.sitemaps)
         try:

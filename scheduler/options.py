@@ -7,14 +7,16 @@ import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from crawlers.frontier import Frontier, RedisUnavailable
 from db.schema import BUSY_TIMEOUT_MS, connect, connect_readonly
 from db.store import store_error_message
 from scheduler.config import Config, ConfigError, load_config
+
+if TYPE_CHECKING:
+    from crawlers.frontier import Frontier
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -45,6 +47,8 @@ def open_frontier(redis_url: str | None, config: Config) -> Frontier:
     url = redis_url or config.cluster.redis_url
     if not url:
         raise click.ClickException("no Redis given: pass --redis URL or set cluster.redis_url in the config")
+    from crawlers.frontier import Frontier, RedisUnavailable   # redis only for the cluster's commands
+
     try:
         frontier = Frontier(url)
         frontier.check()

@@ -6,7 +6,7 @@ only through canned queries marked ``write`` (there are none) and through plugin
 third-party plugins found in the environment are not loaded.
 
 Anyone who can reach the site can run SQL, so what one query may return is capped: at most
-MAX_RETURNED_ROWS rows (datasette's setting) and MAX_RESULT_BYTES of text and blobs, counted
+MAX_RETURNED_ROWS rows (datasette's setting) and MAX_RESULT_BYTES of text and blobs (datasette/result_cap.py), counted
 as the rows are fetched, before datasette holds them or renders a response from them.
 """
 
@@ -14,29 +14,24 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import importlib
 import json
 import logging
 import os
 import socket
-import sqlite3
-import sys
-from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import Any
-from weakref import WeakKeyDictionary
+from typing import TYPE_CHECKING, Any
 
 import click
-import uvicorn
-from datasette import hookimpl
-from datasette.app import Datasette
-from datasette.plugins import DEFAULT_PLUGINS, pm
 
 from crawlers.outlets import is_loopback
 from db.canned import CANNED_QUERIES
-from scheduler.datasette import feed_route, story_pages
 from db.schema import OlderStore, StoreError, connect_readonly, is_frozen
 from scheduler.options import config_option, db_option, load, open_store, store_errors
+
+if TYPE_CHECKING:
+    from datasette.app import Datasette
 
 logger = logging.getLogger(__name__)
 
@@ -45,36 +40,10 @@ DEFAULT_PORT = 8001
 STATIC_MOUNT = "newsagg-static"
 _DATA = resources.files("scheduler.datasette")
 MAX_RETURNED_ROWS = 1000
-# A query's rows, counted in characters of text and bytes of blobs; a JSON page of that many
-# takes some 100 MB to render, so serve stays far below 500 MB whatever SQL it is sent.
-MAX_RESULT_BYTES = 20_000_000
 
 
-@hookimpl
-def prepare_connection(conn: sqlite3.Connection) -> None:
-    """This module is a datasette plugin too: no query returns more than MAX_RESULT_BYTES."""
-    # SQLite itself refuses to build a larger value (zeroblob(200000000), a long group_concat).
-    conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_RESULT_BYTES)
-    conn.row_factory = _capped_rows()
-
-
-def _capped_rows() -> Callable[[sqlite3.Cursor, tuple[Any, ...]], sqlite3.Row]:
-    """A row factory (datasette's sqlite3.Row) that fails a query once its rows pass the cap."""
-    fetched: WeakKeyDictionary[sqlite3.Cursor, int] = WeakKeyDictionary()  # per query: a cursor each
-
-    def row(cursor: sqlite3.Cursor, values: tuple[Any, ...]) -> sqlite3.Row:
-        size = fetched.get(cursor, 0) + sum(len(value) for value in values if isinstance(value, (str, bytes)))
-        if size > MAX_RESULT_BYTES:
-            raise sqlite3.OperationalError(
-                f"result too large: over {MAX_RESULT_BYTES:,} bytes; ask for fewer rows or columns")
-        fetched[cursor] = size
-        return sqlite3.Row(cursor, values)
-
-    return row
-
-
-# Our own plugins by the names datasette lists them under.
-OWN_PLUGINS = {"newsagg": feed_route, "newsagg-story-pages": story_pages, "newsagg-result-cap": sys.modules[__name__]}
+# Our own plugins (modules of scheduler.datasette) by the names datasette lists them under.
+OWN_PLUGINS = {"newsagg": "feed_route", "newsagg-story-pages": "story_pages", "newsagg-result-cap": "result_cap"}
 
 SETTINGS: dict[str, Any] = {
     "max_returned_rows": MAX_RETURNED_ROWS,
@@ -112,8 +81,14 @@ def build_metadata(db_name: str) -> dict[str, Any]:
 def build_datasette(db_path: str) -> Datasette:
     """A datasette instance on the store with the bundled metadata, settings, style, templates
     and the newsagg plugins (the Atom feed, the story pages, the result cap)."""
-    _unload_third_party_plugins()
-    for name, plugin in OWN_PLUGINS.items():
+    # Datasette and its plugins are imported here, not with the module: every newsagg command
+    # loads this one, and only serve needs them.
+    from datasette.app import Datasette
+    from datasette.plugins import pm
+
+    own = {name: importlib.import_module(f"scheduler.datasette.{module}") for name, module in OWN_PLUGINS.items()}
+    _unload_third_party_plugins(set(own.values()))
+    for name, plugin in own.items():
         if not pm.is_registered(plugin):
             pm.register(plugin, name=name)
     frozen = is_frozen(db_path)
@@ -127,11 +102,13 @@ def build_datasette(db_path: str) -> Datasette:
     )
 
 
-def _unload_third_party_plugins() -> None:
+def _unload_third_party_plugins(own: set[Any]) -> None:
+    from datasette.plugins import DEFAULT_PLUGINS, pm
+
     # Plugins installed in the environment load themselves; a write plugin must not.
     for plugin in list(pm.get_plugins()):
         name = pm.get_name(plugin)
-        if name not in DEFAULT_PLUGINS and plugin not in OWN_PLUGINS.values():
+        if name not in DEFAULT_PLUGINS and plugin not in own:
             logger.info("not loading datasette plugin %s: newsagg serve is read-only", name)
             pm.unregister(plugin)
 
@@ -197,5 +174,7 @@ def listen(host: str, port: int, shown_host: str) -> socket.socket:
 
 
 def run_server(datasette: Datasette, listening: socket.socket) -> None:
+    import uvicorn
+
     config = uvicorn.Config(datasette.app(), log_level="warning", lifespan="on")
     uvicorn.Server(config).run(sockets=[listening])

@@ -5,16 +5,18 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from crawlers.frontier import OUTLET_COUNTERS, Frontier, RedisUnavailable, redact
 from crawlers.outlets import DECLARED
 from db.runs import error_count_since, last_runs, read_schedule, recent_errors
 from db.store import RUN_COUNTERS, count_rows
 from scheduler.daemon import iso, running_daemon, utc_now
 from scheduler.options import config_option, db_option, load, open_store, redis_option
+
+if TYPE_CHECKING:
+    from crawlers.frontier import Frontier
 
 RECENT_ERRORS_SHOWN = 10
 ERRORS_PER_RUN_SHOWN = 3
@@ -30,8 +32,16 @@ def _run_summary(run: dict[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
+def _frontier(url: str) -> Frontier:
+    from crawlers.frontier import Frontier   # Redis only for a cluster's status
+
+    return Frontier(url)
+
+
 def cluster_figures(frontier: Frontier) -> dict[str, Any]:
     """The cluster's state in Redis: queue per outlet (those with any figure), workers, the writer's lag."""
+    from crawlers.frontier import RedisUnavailable, redact
+
     try:
         outlets = {name: frontier.outlet_figures(name) for name in sorted(DECLARED)}
         return {
@@ -121,6 +131,8 @@ def format_cluster(cluster: dict[str, Any]) -> list[str]:
         f"oldest unstored {writer['oldest_unstored_seconds']:g} s old",
         "",
     ]
+    from crawlers.frontier import OUTLET_COUNTERS
+
     columns = ("queued", "in_flight", "seen", *OUTLET_COUNTERS)
     header = f"{'outlet':<18}" + "".join(f"{name.replace('_', ' '):>11}" for name in columns)
     lines += [header, "-" * len(header)]
@@ -153,7 +165,7 @@ def status(db_path: str | None, config_file: str | None, redis_url: str | None, 
     db = db_path or config.db
     url = redis_url or config.cluster.redis_url
     try:
-        frontier = Frontier(url) if url else None
+        frontier = _frontier(url) if url else None
     except ValueError as error:  # not a Redis URL
         raise click.ClickException(str(error)) from None
     try:

@@ -5,12 +5,8 @@ from __future__ import annotations
 import logging
 
 import click
-from scrapy.crawler import CrawlerProcess
 
-from crawlers.cluster import CLUSTER_SPIDERS, cluster_overrides
-from crawlers.frontier import redact, worker_id
 from crawlers.outlets import DECLARED
-from crawlers.run import configure_logging, project_settings, user_agent
 from scheduler.options import config_option, load, open_frontier, redis_option
 
 logger = logging.getLogger(__name__)
@@ -41,6 +37,12 @@ def worker(redis_url: str | None, config_file: str | None, outlets: tuple[str, .
     if not chosen:
         raise click.ClickException("no outlet is enabled: enable one in the config or name it with --outlet")
     frontier = open_frontier(redis_url, config)
+    from scrapy.crawler import CrawlerProcess   # Scrapy and Twisted only when crawling
+
+    from crawlers.cluster import CLUSTER_SPIDERS, cluster_overrides
+    from crawlers.frontier import redact, worker_id
+    from crawlers.run import configure_logging, project_settings, user_agent
+
     # Scrapy reports its start-up (version lists) and resets the loggers' levels while it sets up;
     # our logging is in place already (load), so silence that and set the levels again after it.
     logging.disable(logging.INFO)

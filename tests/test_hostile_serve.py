@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from hostile import ENV, NEWSAGG, needs_mount_namespace, newsagg, one_error_line, read_only_bind
-from scheduler.serve import MAX_RESULT_BYTES
+from scheduler.datasette.result_cap import MAX_RESULT_BYTES
 # The wait of serve_store's `served`, for a command of our own (in a mount namespace).
 from serve_store import _wait_until_answering, free_port
 

@@ -24,7 +24,8 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawlers.discovery import FeedError, parse_feed
-from crawlers.extensions import count, now_iso, record_error
+from crawlers.extensions import count, record_error
+from db.dates import now_iso
 from crawlers.extract import NotAnArticle, extract_article
 from crawlers.middlewares import ARTICLE, FEED, ArticleLimitReached, SkippedUnchanged
 from crawlers.outlets import DECLARED, Outlet, resolve
