@@ -135,7 +135,8 @@ def check(db_path: str | None, config_file: str | None, fix: bool) -> None:
     if rewritten:
         click.echo(f"{rewritten} {'story' if rewritten == 1 else 'stories'} rewritten from their articles")
     elif found:
-        raise click.ClickException(f"{len(found)} stories disagree with their articles; newsagg check --repair rewrites them")
+        raise click.ClickException(f"{len(found)} {'story disagrees' if len(found) == 1 else 'stories disagree'} "
+                                   "with their articles; newsagg check --repair rewrites them")
     else:
         click.echo("every story agrees with its articles")
 
