@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -54,8 +55,9 @@ def cluster_figures(frontier: Frontier) -> dict[str, Any]:
         return {"redis": redact(frontier.url), "reachable": False, "error": str(error)}
 
 
-def gather_status(db: str, frontier: Frontier | None = None) -> dict[str, Any]:
-    """Everything `newsagg status` shows, as one JSON-ready dict (with the cluster's, given its Redis)."""
+def gather_status(db: str, frontier: Frontier | None = None, enabled: Iterable[str] = ()) -> dict[str, Any]:
+    """Everything `newsagg status` shows, as one JSON-ready dict (with the cluster's, given its Redis):
+    the ``enabled`` outlets and every outlet that ran or is scheduled, not every one declared."""
     holder = running_daemon(db)
     day_ago = iso(utc_now() - timedelta(hours=24))
     conn = open_store(db, readonly=True)
@@ -69,7 +71,7 @@ def gather_status(db: str, frontier: Frontier | None = None) -> dict[str, Any]:
     finally:
         conn.close()
     outlets = {}
-    for name in sorted(set(DECLARED) | set(runs) | set(schedule)):
+    for name in sorted(set(enabled) | set(runs) | set(schedule)):
         planned = schedule.get(name) or {}
         outlets[name] = {
             "scheduled": bool(planned),
@@ -169,7 +171,7 @@ def status(db_path: str | None, config_file: str | None, redis_url: str | None, 
     except ValueError as error:  # not a Redis URL
         raise click.ClickException(str(error)) from None
     try:
-        report = gather_status(db, frontier)
+        report = gather_status(db, frontier, config.enabled_outlets)
     except PermissionError as error:  # e.g. not the service's user
         raise click.ClickException(f"cannot read {error.filename}: permission denied") from None
     click.echo(json.dumps(report, ensure_ascii=False) if as_json else format_status(report))
