@@ -13,7 +13,7 @@ import codecs
 import html as html_entities
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cached_property, lru_cache
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -127,14 +127,27 @@ class NotAnArticle(ValueError):
     """
 
 
+AddressCheck = Callable[[str], str | None]  # an address as it may be stored, or None
+
+
+def http_url(url: str) -> str | None:
+    """``url`` if it is an http(s) address (not javascript:, data: …), else None."""
+    parts = urlsplit(url)
+    return url if parts.scheme in ("http", "https") and parts.hostname else None
+
+
 def extract_article(
-    html: bytes, url: str, templates: Sequence[Template], encoding: str | None = None
+    html: bytes, url: str, templates: Sequence[Template], encoding: str | None = None,
+    page_url: AddressCheck = http_url, picture_url: AddressCheck = http_url,
 ) -> dict[str, Any]:
     """The article fields of the page ``html`` fetched from ``url``.
 
     ``templates`` are the outlet's template versions, newest first; ``encoding`` is the charset
     the HTTP header declared, if any (it may be wrong: valid UTF-8 is read as UTF-8 regardless,
-    see page_encoding). Raises NotAnArticle for a page without an article.
+    see page_encoding). ``page_url`` and ``picture_url`` give the address a canonical link or
+    og:url, and a picture, may be stored as, or None when the page may not name it (another
+    outlet's, not http(s)); the next source is asked then. Raises NotAnArticle for a page
+    without an article.
     """
     if not html.strip():
         raise NotAnArticle("empty page")
@@ -143,7 +156,7 @@ def extract_article(
         # Not UTF-8 after all (checking first would cost a decode of every page): read it again.
         codec = page_encoding(html, encoding)
         root = _parse(html if codec == "utf-8" else html.decode(codec, errors="replace").encode("utf-8"))
-    return _Page(root, url, templates).fields()
+    return _Page(root, url, templates, page_url, picture_url).fields()
 
 
 def _parse(html: bytes) -> lxml.html.HtmlElement:
@@ -296,10 +309,12 @@ def _ld_objects(data: Any) -> Iterator[dict[str, Any]]:
 class _Page:
     """One parsed page; each field is read at most once, in the order of trust."""
 
-    def __init__(self, root: lxml.html.HtmlElement, url: str, templates: Sequence[Template]) -> None:
+    def __init__(self, root: lxml.html.HtmlElement, url: str, templates: Sequence[Template],
+                 page_url: AddressCheck = http_url, picture_url: AddressCheck = http_url) -> None:
         self.root = root
         self.url = url
         self.templates = templates
+        self.page_url, self.picture_url = page_url, picture_url
         self.meta: dict[str, list[str]] = {}
         self.canonical_link: str | None = None
         self.ld_objects: list[dict[str, Any]] = []
@@ -647,17 +662,22 @@ class _Page:
 
     @property
     def image(self) -> str | None:
-        image = self.first_meta("og:image")
-        if not image:
-            first = next(iter(_listed(self.ld.get("image"))), None)
-            image = first.get("url") if isinstance(first, dict) else first
-        image = image or self.first_meta("twitter:image")
-        return urljoin(self.url, image.strip()) if isinstance(image, str) and image.strip() else None
+        first = next(iter(_listed(self.ld.get("image"))), None)
+        candidates = (self.first_meta("og:image"), first.get("url") if isinstance(first, dict) else first,
+                      self.first_meta("twitter:image"))
+        return self._address(candidates, self.picture_url)
 
     @cached_property
     def canonical_url(self) -> str:
-        address = self.canonical_link or self.first_meta("og:url")
-        return urljoin(self.url, address) if address else self.url
+        return self._address((self.canonical_link, self.first_meta("og:url")), self.page_url) or self.url
+
+    def _address(self, candidates: Iterable[Any], accepted: AddressCheck) -> str | None:
+        """The first candidate address (relative to the page) that ``accepted`` lets through."""
+        for candidate in candidates:
+            if isinstance(candidate, str) and candidate.strip():
+                if (address := accepted(urljoin(self.url, candidate.strip()))) is not None:
+                    return address
+        return None
 
 
 def _generic_blocks(container: lxml.html.HtmlElement) -> Iterator[lxml.html.HtmlElement]:

@@ -117,17 +117,27 @@ def content_hash(article: Mapping[str, Any]) -> str:
     return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
+class OtherOutletsArticle(ValueError):
+    """An article whose URL or canonical URL is stored as another outlet's article."""
+
+
 def upsert_article(conn: sqlite3.Connection, article: Mapping[str, Any]) -> tuple[int, UpsertResult]:
     """Insert or update one article keyed by canonical URL (or fetched URL); return (id, result).
 
     An article whose ``content_hash`` is unchanged is left as it is, so a recrawl of
-    unchanged pages writes nothing.
+    unchanged pages writes nothing. One that would change another outlet's article (a page
+    naming that outlet's URL as its canonical) raises OtherOutletsArticle and changes nothing.
     """
     existing = conn.execute(
-        "SELECT id, content_hash FROM articles WHERE canonical_url = ? OR url = ? "
+        "SELECT id, content_hash, outlet FROM articles WHERE canonical_url = ? OR url = ? "
         "ORDER BY canonical_url = ? DESC LIMIT 1",
         (article["canonical_url"], article["url"], article["canonical_url"]),
     ).fetchone()
+    if existing is not None and existing["outlet"] != article["outlet"]:
+        raise OtherOutletsArticle(
+            f"{article['url']} ({article['outlet']}) names {article['canonical_url']}, "
+            f"stored as {existing['outlet']}'s article {existing['id']}; that article is left unchanged"
+        )
     if existing is None:
         placeholders = ", ".join("?" for _ in ARTICLE_FIELDS)
         cursor = conn.execute(

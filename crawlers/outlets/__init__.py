@@ -39,6 +39,7 @@ class Outlet:
     language: str = "de"
     region: str = "Deutschland"    # where its news is from: the country, a state or a town
     enabled_by_default: bool = False  # crawled without a config saying so
+    picture_hosts: tuple[str, ...] = ()  # picture CDNs outside its domains (theirs and their subdomains count anyway)
     local: bool = False            # moved onto a loopback base URL for tests
 
     def __post_init__(self) -> None:
@@ -68,6 +69,29 @@ class Outlet:
         return bool(self._article_re.search(path)) and not (
             self._excluded_re and self._excluded_re.search(path)
         )
+
+    def own_page_url(self, url: str, original: Outlet) -> str | None:
+        """``url`` if it names a page of this outlet (its hosts or ``original``'s real ones), else None.
+
+        A page's canonical URL is the key its article is stored under: one naming another
+        outlet's page would overwrite that outlet's article. A loopback stand-in reads a foreign
+        address as a path of the real outlet, as it does feed entries (saved pages keep the host
+        they were saved from); the key stays the real outlet's, never another's.
+        """
+        if not _is_http(url):
+            return None
+        if self.owns(url) or original.owns(url):
+            return url
+        return self._rebase(url, original.home_url) if self.local else None
+
+    def own_picture_url(self, url: str, original: Outlet) -> str | None:
+        """``url`` if it is an http(s) picture on this outlet's hosts, their domains or its picture CDNs."""
+        if not _is_http(url):
+            return None
+        parts = urlsplit(url)
+        if parts.netloc.lower() in {*self.domains, *original.domains, *original.picture_hosts}:
+            return url
+        return url if _site(parts.hostname or "") in {_site(domain) for domain in original.domains} else None
 
     def moved_to(self, base_url: str) -> Outlet:
         """This outlet with every address moved onto ``base_url`` (a local stand-in)."""
@@ -100,6 +124,16 @@ class Outlet:
     def _rebase(url: str, base_url: str) -> str:
         parts, base = urlsplit(url), urlsplit(base_url.rstrip("/"))
         return urlunsplit((base.scheme, base.netloc, base.path + parts.path, parts.query, ""))
+
+
+def _is_http(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _site(host: str) -> str:
+    """The registered domain of a host name ("images.t-online.de" → "t-online.de")."""
+    return ".".join(host.lower().split(":")[0].split(".")[-2:])
 
 
 def is_loopback(host: str) -> bool:

@@ -48,4 +48,5 @@ OUTLET = Outlet(
     templates=TEMPLATES,
     region="Berlin",
     enabled_by_default=True,
+    picture_hosts=("berliner-zeitung.imgix.net", "berliner-zeitung-msp-prod.imgix.net"),
 )

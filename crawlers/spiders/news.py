@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
+from functools import partial
 from typing import Any, ClassVar
 
 import scrapy
@@ -85,8 +86,11 @@ class NewsSpider(scrapy.Spider):
         count(self.crawler, "fetched")
         charset = response.headers.get("Content-Type", b"").decode("latin-1").partition("charset=")[2]
         try:
-            article = extract_article(response.body, response.url, self.outlet.templates,
-                                      encoding=charset.strip(' ;"') or None)
+            article = extract_article(
+                response.body, response.url, self.outlet.templates, encoding=charset.strip(' ;"') or None,
+                page_url=partial(self.outlet.own_page_url, original=self.declared),
+                picture_url=partial(self.outlet.own_picture_url, original=self.declared),
+            )
         except NotAnArticle as reason:
             record_error(self.crawler, f"{self.name}: no article at {response.url}: {reason}")
             return

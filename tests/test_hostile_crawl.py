@@ -1,0 +1,78 @@
+"""A hostile stand-in outlet on 127.0.0.1 against the real `newsagg crawl` child: pages that name
+another outlet's URL, robots.txt that forbids everything, redirect loops, impossible dates, huge
+feeds and hosts that cannot be reached. Nothing here leaves the machine."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from crawlers.outlets import DECLARED
+from db.schema import connect
+from db.store import OtherOutletsArticle, content_hash, transaction, upsert_article
+from local_outlets import OutletServer, Reply
+
+
+def _t_online_page(server: OutletServer) -> tuple[str, bytes]:
+    page = server.pages[0]
+    return page.path, page.html
+
+
+def _canonical_of(html: bytes) -> bytes:
+    return re.search(rb'<link rel="canonical" href="([^"]+)"', html)[1]
+
+
+def test_a_page_naming_another_outlets_article_as_canonical_leaves_that_article_alone(crawl) -> None:
+    with OutletServer("berliner_zeitung") as berliner_zeitung:
+        stored = crawl(berliner_zeitung).articles()
+    victim = next(row for row in stored if "10035612" in row["canonical_url"])
+    with OutletServer("t_online") as t_online:
+        path, html = _t_online_page(t_online)
+        t_online.set_page(path, html.replace(_canonical_of(html), victim["canonical_url"].encode()))
+        outcome = crawl(t_online)
+    after = {row["id"]: row for row in outcome.articles()}
+    assert after[victim["id"]] == victim, "the Berliner Zeitung article is unchanged"
+    (own,) = [row for row in after.values() if row["outlet"] == "t_online"]
+    assert own["canonical_url"].startswith("https://www.t-online.de/")
+    assert outcome.run("t_online")["new"] == 1
+
+
+def test_canonical_og_url_and_pictures_that_are_scripts_data_or_foreign_are_not_stored(crawl) -> None:
+    with OutletServer("t_online") as t_online:
+        path, html = _t_online_page(t_online)
+        hostile = re.sub(rb'<link rel="canonical" href="[^"]+"', b'<link rel="canonical" href="javascript:alert(1)"', html)
+        hostile = re.sub(rb'(<meta property="og:url" content=")[^"]+"', rb'\1data:text/html,<script>alert(1)</script>"', hostile)
+        hostile = re.sub(rb'(<meta property="og:image" content=")[^"]+"', rb'\1javascript:alert(2)"', hostile)
+        hostile = hostile.replace(b"<head>", b'<head><meta name="twitter:image" content="https://tracker.example/pixel.gif">', 1)
+        assert hostile.count(b"javascript:") == 2 and b"data:text/html" in hostile
+        t_online.set_page(path, hostile)
+        outcome = crawl(t_online)
+    (article,) = outcome.articles()
+    assert article["canonical_url"] == article["url"] == f"{t_online.base_url}{path}"
+    assert article["image"] is None or re.match(r"https://([\w-]+\.)*t-online\.de/", article["image"]), article["image"]
+
+
+def test_the_store_never_gives_an_article_to_another_outlet(tmp_path: Path) -> None:
+    conn = connect(str(tmp_path / "news.db"))
+    article = {"url": "https://www.berliner-zeitung.de/a-li.1", "canonical_url": "https://www.berliner-zeitung.de/a-li.1",
+               "outlet": "berliner_zeitung", "title": "Original", "fetched_at": "2026-01-01T00:00:00+00:00"}
+    with transaction(conn):
+        upsert_article(conn, {**article, "content_hash": content_hash(article)})
+    intruder = {**article, "url": "https://www.t-online.de/id_1/x.html", "outlet": "t_online", "title": "Replaced"}
+    with pytest.raises(OtherOutletsArticle, match="berliner_zeitung's article 1; that article is left unchanged"):
+        with transaction(conn):
+            upsert_article(conn, {**intruder, "content_hash": content_hash(intruder)})
+    row = conn.execute("SELECT outlet, title, url FROM articles").fetchone()
+    assert tuple(row) == ("berliner_zeitung", "Original", article["url"])
+
+
+def test_an_outlet_takes_only_its_own_http_addresses_as_canonical_and_pictures() -> None:
+    t_online = DECLARED["t_online"]
+    assert t_online.own_page_url("https://www.t-online.de/id_1/a.html", t_online) == "https://www.t-online.de/id_1/a.html"
+    assert t_online.own_page_url("https://www.berliner-zeitung.de/a-li.1", t_online) is None
+    assert t_online.own_page_url("javascript:alert(1)", t_online) is None
+    assert t_online.own_picture_url("https://images.t-online.de/x.jpg", t_online) == "https://images.t-online.de/x.jpg"
+    assert t_online.own_picture_url("https://tracker.example/pixel.gif", t_online) is None
+    assert t_online.own_picture_url("data:image/png;base64,AAAA", t_online) is None
