@@ -36,6 +36,8 @@ REMOTE_CONTROL_ENABLED = False
 
 DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.OutletOnlyMiddleware": 50,
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawlers.middlewares.RobotsTxtForEveryRequest": 100,  # Scrapy's lets some waiting requests through
     "crawlers.middlewares.IncrementalFetchMiddleware": 60,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawlers.middlewares.BackoffRetryMiddleware": 550,

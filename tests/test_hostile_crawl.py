@@ -76,3 +76,12 @@ def test_an_outlet_takes_only_its_own_http_addresses_as_canonical_and_pictures()
     assert t_online.own_picture_url("https://images.t-online.de/x.jpg", t_online) == "https://images.t-online.de/x.jpg"
     assert t_online.own_picture_url("https://tracker.example/pixel.gif", t_online) is None
     assert t_online.own_picture_url("data:image/png;base64,AAAA", t_online) is None
+
+
+def test_robots_txt_that_disallows_everything_keeps_every_feed_and_sitemap_unfetched(crawl) -> None:
+    with OutletServer("t_online") as t_online:  # eleven feeds, requested at once
+        t_online.routes["/robots.txt"] = Reply(body=b"User-agent: *\nDisallow: /\n")
+        outcome = crawl(t_online)
+    assert [path for _, path, _ in t_online.requests] == ["/robots.txt"]
+    assert outcome.articles() == []
+    assert outcome.stderr.count("is forbidden by robots.txt") == len(t_online.outlet.feeds)
