@@ -21,6 +21,8 @@ MAX_PARAGRAPHS = 8
 NEW_INFORMATION = 70   # a paragraph this alike to one taken (token_set_ratio), or to the title or teaser
                        # as a whole (token_sort_ratio), adds nothing
 ATTRIBUTION = {"de": "Laut {outlet}: {text}", "en": "According to {outlet}: {text}"}
+KEPT_SOURCE_TEXTS = 20_000   # sources whose tidied text is kept (the stories a process is working on)
+_SOURCE_TEXTS: dict[tuple[int, str | None, str], "SourceText"] = {}
 MIN_PARAGRAPH_WORDS = 3   # a line with fewer words (page furniture aside) is no paragraph of text
 
 
@@ -75,10 +77,19 @@ def _most_representative(members: Sequence[Mapping[str, Any]], features: Mapping
 
 
 def _source_text(member: Mapping[str, Any], language: str) -> SourceText:
-    """A source's headline, teaser and paragraphs of text, white space tidied."""
+    """A source's headline, teaser and paragraphs of text, white space tidied (kept by content
+    hash: a crawl rewrites a story at each article it gains, and reads every source again)."""
+    key = (member["id"], member.get("content_hash"), language)
+    if key[1] and key in _SOURCE_TEXTS:
+        return _SOURCE_TEXTS[key]
     headline, run_on = split_headline(member["title"], language)
-    return SourceText(headline, tidy(member["teaser"] or "") or None,
+    text = SourceText(headline, tidy(member["teaser"] or "") or None,
                       _text_paragraphs(run_on) + _text_paragraphs(member["body"] or ""))
+    if key[1]:
+        if len(_SOURCE_TEXTS) >= KEPT_SOURCE_TEXTS:
+            del _SOURCE_TEXTS[next(iter(_SOURCE_TEXTS))]
+        _SOURCE_TEXTS[key] = text
+    return text
 
 
 def _text_paragraphs(text: str) -> list[str]:
