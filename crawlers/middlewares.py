@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from urllib.parse import urljoin
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
@@ -16,6 +17,7 @@ from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 from twisted.internet.task import deferLater
+from w3lib.url import canonicalize_url
 
 from crawlers.extensions import count
 from db.dates import now_iso, parse_datetime
@@ -55,6 +57,25 @@ class OutletOnlyMiddleware:
         origin = request.meta.get("redirect_urls", [None])[0]
         where = f" (redirected from {origin})" if origin else ""
         raise OffOutletRefused(f"refused {request.url}: not on {outlet.title}'s hosts{where}")
+
+
+class RedirectLoop(IgnoreRequest):
+    """A redirect back to an address of its own chain (a → b → a)."""
+
+
+class RedirectLoopMiddleware:
+    """Name a redirect loop as an error of its request: Scrapy's duplicate filter would drop the
+    redirect back to an address already fetched without a word, and the page would go uncounted."""
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        location = response.headers.get("Location")
+        if not 300 <= response.status < 400 or not location:
+            return response
+        chain = [*request.meta.get("redirect_urls", []), request.url]
+        target = urljoin(request.url, location.decode("latin-1"))
+        if canonicalize_url(target) in map(canonicalize_url, chain):
+            raise RedirectLoop(f"redirect loop: {' → '.join([*chain, target])}")
+        return response
 
 
 class RobotsTxtForEveryRequest(RobotsTxtMiddleware):

@@ -41,6 +41,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.IncrementalFetchMiddleware": 60,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawlers.middlewares.BackoffRetryMiddleware": 550,
+    "crawlers.middlewares.RedirectLoopMiddleware": 650,  # sees a redirect before Scrapy's (600) follows it
 }
 ITEM_PIPELINES = {"crawlers.pipelines.StorePipeline": 300}
 EXTENSIONS = {

@@ -85,3 +85,16 @@ def test_robots_txt_that_disallows_everything_keeps_every_feed_and_sitemap_unfet
     assert [path for _, path, _ in t_online.requests] == ["/robots.txt"]
     assert outcome.articles() == []
     assert outcome.stderr.count("is forbidden by robots.txt") == len(t_online.outlet.feeds)
+
+
+def test_a_redirect_loop_is_one_error_line_and_counted_as_failed(crawl) -> None:
+    with OutletServer("t_online") as t_online:
+        path, _ = _t_online_page(t_online)
+        t_online.routes[path] = Reply(status=302, headers={"Location": "/elsewhere.html"})
+        t_online.routes["/elsewhere.html"] = Reply(status=301, headers={"Location": path})
+        outcome = crawl(t_online)
+    (line,) = [line for line in outcome.stderr.splitlines() if "redirect loop" in line]
+    assert f"{path} → {t_online.base_url}/elsewhere.html → {t_online.base_url}{path}" in line
+    run = outcome.run("t_online")
+    assert run["failed"] == 1 and any("redirect loop" in error for error in run["errors"])
+    assert "Traceback" not in outcome.stderr
