@@ -10,10 +10,11 @@ import gzip
 import io
 import zlib
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 from lxml import etree
 
-from db.dates import parse_datetime
+from db.dates import EARLIEST_PUBLICATION, parse_datetime
 
 _PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True
@@ -103,10 +104,15 @@ def _entries(root: etree._Element, name: str, url_of) -> list[tuple[str, str | N
 
 
 def _entry_date(entry: etree._Element) -> str | None:
+    """The entry's last change; a placeholder before 1990 ("0001-01-01") gives way to its next date.
+
+    A change announced for the future (a wrong clock, "9999-12-31") is read as a change now:
+    the page is fetched again, conditionally, and the next crawl compares from then.
+    """
     for tag in _DATE_TAGS:
         value = _text(entry, tag)
         parsed = parse_datetime(value) if value else None
-        if parsed:
-            return parsed.isoformat()
+        if parsed and parsed >= EARLIEST_PUBLICATION:
+            return min(parsed, datetime.now(timezone.utc)).isoformat()
     return None
 

@@ -5,14 +5,16 @@ feeds and hosts that cannot be reached. Nothing here leaves the machine."""
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from crawlers.outlets import DECLARED
 from db.schema import connect
 from db.store import OtherOutletsArticle, content_hash, transaction, upsert_article
-from local_outlets import OutletServer, Reply
+from local_outlets import OutletServer, Reply, made_up_feed
 
 
 def _t_online_page(server: OutletServer) -> tuple[str, bytes]:
@@ -98,3 +100,31 @@ def test_a_redirect_loop_is_one_error_line_and_counted_as_failed(crawl) -> None:
     run = outcome.run("t_online")
     assert run["failed"] == 1 and any("redirect loop" in error for error in run["errors"])
     assert "Traceback" not in outcome.stderr
+
+
+def test_impossible_publication_dates_give_way_to_the_pages_next_date(crawl) -> None:
+    with OutletServer("t_online") as t_online:
+        path, html = _t_online_page(t_online)
+        hostile = re.sub(rb'"datePublished":"[^"]+"', b'"datePublished":"9999-12-31T23:59:59-14:00"', html)
+        hostile = re.sub(rb'(article:published_time" content=")[^"]+"', rb'\g<1>0001-01-01T00:00:00Z"', hostile)
+        t_online.set_page(path, hostile)
+        outcome = crawl(t_online)
+    assert "Traceback" not in outcome.stderr and "Error" not in outcome.stderr, outcome.stderr[-2000:]
+    (article,) = outcome.articles()
+    assert article["published"] is None or datetime(1990, 1, 1, tzinfo=timezone.utc) <= datetime.fromisoformat(article["published"]) <= datetime.now(timezone.utc)
+    assert outcome.run("t_online")["new"] == 1
+
+
+def test_a_placeholder_change_date_in_a_sitemap_gives_way_to_its_next_date(crawl) -> None:
+    with OutletServer("berliner_zeitung") as berliner_zeitung:
+        crawl(berliner_zeitung)
+        page = next(page for page in berliner_zeitung.pages if page.expected.get("paragraphs"))
+        opening = page.expected["paragraphs"][0][:40].encode()
+        berliner_zeitung.set_page(page.path, page.html.replace(opening, opening + b" (changed)"))
+        now = datetime.now(timezone.utc)
+        sitemap = made_up_feed("newsmap", berliner_zeitung.base_url, [page.path], now)
+        sitemap = sitemap.replace(b"<news:news>", b"<lastmod>0001-01-01T00:00:00Z</lastmod><news:news>")
+        news_sitemap = urlsplit(berliner_zeitung.outlet.sitemaps[0]).path
+        berliner_zeitung.routes[news_sitemap] = Reply(body=sitemap, headers={"Content-Type": "application/xml"})
+        outcome = crawl(berliner_zeitung)
+    assert outcome.run("berliner_zeitung")["updated"] == 1, outcome.stderr[-2000:]
