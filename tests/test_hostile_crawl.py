@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from crawlers.discovery import MAX_FEED_ENTRIES
 from crawlers.outlets import DECLARED
 from db.schema import connect
 from db.store import OtherOutletsArticle, content_hash, transaction, upsert_article
@@ -128,3 +129,14 @@ def test_a_placeholder_change_date_in_a_sitemap_gives_way_to_its_next_date(crawl
         berliner_zeitung.routes[news_sitemap] = Reply(body=sitemap, headers={"Content-Type": "application/xml"})
         outcome = crawl(berliner_zeitung)
     assert outcome.run("berliner_zeitung")["updated"] == 1, outcome.stderr[-2000:]
+
+
+def test_a_feed_of_ten_thousand_entries_is_followed_only_to_the_cap_with_one_line(crawl) -> None:
+    with OutletServer("t_online") as t_online:
+        paths = [f"/nachrichten/id_{number}/made-up.html" for number in range(10_000)]
+        huge = made_up_feed("rss", t_online.base_url, paths, t_online.changed)
+        t_online.routes[urlsplit(t_online.outlet.feeds[0]).path] = Reply(body=huge, headers={"Content-Type": "application/rss+xml"})
+        outcome = crawl(t_online, args=("--max-articles", "1"))
+    (line,) = [line for line in outcome.stderr.splitlines() if "left out" in line]
+    assert f"lists {10_000 - MAX_FEED_ENTRIES} entries more than the {MAX_FEED_ENTRIES} followed per feed" in line
+    assert outcome.run("t_online")["discovered"] == MAX_FEED_ENTRIES + len(t_online.pages)

@@ -24,7 +24,7 @@ from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawlers.discovery import FeedError, parse_feed
+from crawlers.discovery import MAX_FEED_ENTRIES, FeedError, parse_feed
 from crawlers.extensions import count, record_error
 from db.dates import now_iso
 from crawlers.extract import NotAnArticle, extract_article
@@ -70,6 +70,9 @@ class NewsSpider(scrapy.Spider):
             record_error(self.crawler, f"{self.name}: feed {response.url}: {error}")
             return
         count(self.crawler, "feeds_read")
+        if found.left_out:
+            logger.warning("%s: feed %s lists %d entries more than the %d followed per feed; those are left out",
+                           self.name, response.url, found.left_out, MAX_FEED_ENTRIES)
         for sitemap in found.sitemaps:
             if (url := self.outlet.rebase(sitemap, self.declared)) is not None:
                 yield self._feed_request(url)
