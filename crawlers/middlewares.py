@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
@@ -40,8 +40,13 @@ class ArticleLimitReached(IgnoreRequest):
     """--max-articles is reached for this outlet."""
 
 
+class HostUnresolved(IgnoreRequest):
+    """A request to a host whose name did not resolve earlier in this crawl."""
+
+
 class OutletOnlyMiddleware:
-    """Refuse every request outside the outlet's own hosts, redirects included."""
+    """Refuse every request outside the outlet's own hosts, redirects included, and every request
+    to a host whose name did not resolve (said once, by the spider)."""
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
@@ -51,7 +56,10 @@ class OutletOnlyMiddleware:
         return cls(crawler)
 
     def process_request(self, request: Request) -> None:
-        outlet = self.crawler.spider.outlet
+        spider = self.crawler.spider
+        outlet = spider.outlet
+        if (host := urlsplit(request.url).netloc.lower()) in spider.unresolved:
+            raise HostUnresolved(f"{request.url}: {host} did not resolve")
         if outlet.owns(request.url):
             return None
         origin = request.meta.get("redirect_urls", [None])[0]

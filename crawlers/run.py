@@ -44,6 +44,9 @@ def configure_logging(level: str) -> None:
     # Scrapy's INFO lines are noise next to our progress lines; its warnings still show.
     for noisy in ("scrapy", "asyncio"):
         logging.getLogger(noisy).setLevel(max(logging.getLevelName(level), logging.WARNING))
+    # A robots.txt that cannot be fetched is logged by Scrapy with a traceback; the requests that
+    # waited for it fail the same way and say so in one line each (no network: one line in all).
+    logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -26,6 +26,14 @@ DOWNLOAD_MAXSIZE = 5 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 REDIRECT_MAX_TIMES = 5
 RETRY_TIMES = 2
+# Scrapy's list without CannotResolveHostError: a name that did not resolve (no network, a typo)
+# does not resolve a second later; the spider names it once and drops the host's other requests.
+RETRY_EXCEPTIONS = [
+    "scrapy.exceptions.DownloadConnectionRefusedError", "scrapy.exceptions.DownloadFailedError",
+    "scrapy.exceptions.DownloadTimeoutError", "scrapy.exceptions.ResponseDataLossError",
+    "twisted.internet.error.ConnectionDone", "twisted.internet.error.ConnectError",
+    "twisted.internet.error.ConnectionLost", "scrapy.core.downloader.handlers.http11.TunnelError",
+]
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 NEWSAGG_RETRY_BACKOFF = 2.0       # seconds before the first retry, doubled each time
 NEWSAGG_RETRY_BACKOFF_MAX = 60.0  # also caps a server's Retry-After

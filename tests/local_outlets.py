@@ -12,7 +12,7 @@ import hashlib
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.utils import format_datetime
@@ -20,6 +20,10 @@ from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from scrapy.resolver import CachingThreadedResolver
+from twisted.internet.defer import Deferred, fail
+from twisted.internet.error import DNSLookupError
 
 from crawlers.outlets import DECLARED
 
@@ -179,3 +183,13 @@ def local_outlets(*names: str) -> Iterator[dict[str, OutletServer]]:
 
 def outlet_env(servers: dict[str, OutletServer]) -> dict[str, str]:
     return {server.outlet.base_url_variable: server.base_url for server in servers.values()}
+
+
+class FailingResolver(CachingThreadedResolver):
+    """Scrapy's resolver, except that every name under .invalid fails at once, as with no network,
+    without asking any DNS server (TWISTED_DNS_RESOLVER = "local_outlets.FailingResolver")."""
+
+    def getHostByName(self, name: str, timeout: Sequence[int] = ()) -> Deferred[str]:  # noqa: N802 (Twisted's naming)
+        if name.endswith(".invalid"):
+            return fail(DNSLookupError(name))
+        return super().getHostByName(name, timeout)

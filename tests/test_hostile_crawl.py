@@ -4,13 +4,20 @@ feeds and hosts that cannot be reached. Nothing here leaves the machine."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import sqlite3
+import subprocess
+import sys
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
+from conftest import REPO
 from crawlers.discovery import MAX_FEED_ENTRIES
 from crawlers.outlets import DECLARED
 from db.schema import connect
@@ -140,3 +147,21 @@ def test_a_feed_of_ten_thousand_entries_is_followed_only_to_the_cap_with_one_lin
     (line,) = [line for line in outcome.stderr.splitlines() if "left out" in line]
     assert f"lists {10_000 - MAX_FEED_ENTRIES} entries more than the {MAX_FEED_ENTRIES} followed per feed" in line
     assert outcome.run("t_online")["discovered"] == MAX_FEED_ENTRIES + len(t_online.pages)
+
+
+def test_with_no_network_the_crawl_says_so_once_and_stops_asking_the_host(db_path: Path) -> None:
+    # The real crawl child with one setting changed: a resolver that fails every .invalid name.
+    child = ("import sys; sys.path.insert(0, 'tests'); import crawlers.settings as settings; "
+             "settings.TWISTED_DNS_RESOLVER = 'local_outlets.FailingResolver'; from crawlers.run import main; main()")
+    env = {**os.environ, "NEWSAGG_T_ONLINE_BASE_URL": "http://no-network.invalid"}
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", child, "--db", str(db_path), "--run-id", "r1", "t_online"],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert time.monotonic() - started < 20
+    problems = [line for line in done.stderr.splitlines() if " WARNING " in line or " ERROR " in line or "Traceback" in line]
+    assert len(problems) == 1, done.stderr[-3000:]
+    assert "host name no-network.invalid not found; no network?" in problems[0]
+    conn = sqlite3.connect(db_path)
+    failed, errors = conn.execute("SELECT failed, errors FROM crawl_runs").fetchone()
+    conn.close()
+    assert failed == len(DECLARED["t_online"].feeds) and len(json.loads(errors)) == 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterator
 from functools import partial
+from urllib.parse import urlsplit
 from typing import Any, ClassVar
 
 import scrapy
@@ -28,7 +29,7 @@ from crawlers.discovery import MAX_FEED_ENTRIES, FeedError, parse_feed
 from crawlers.extensions import count, record_error
 from db.dates import now_iso
 from crawlers.extract import NotAnArticle, extract_article
-from crawlers.middlewares import ARTICLE, FEED, ArticleLimitReached, SkippedUnchanged
+from crawlers.middlewares import ARTICLE, FEED, ArticleLimitReached, HostUnresolved, SkippedUnchanged
 from crawlers.outlets import DECLARED, Outlet, resolve
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ class NewsSpider(scrapy.Spider):
         self.declared: Outlet = DECLARED[self.name]
         self.outlet: Outlet = resolve(self.name)
         self.discovered: set[str] = set()
+        self.unresolved: set[str] = set()  # hosts whose name did not resolve: no more requests to them
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -112,6 +114,10 @@ class NewsSpider(scrapy.Spider):
         request = failure.request
         if failure.check(SkippedUnchanged, ArticleLimitReached):
             return
+        host = urlsplit(request.url).netloc.lower()
+        if failure.check(HostUnresolved) or (failure.check(CannotResolveHostError) and host in self.unresolved):
+            count(self.crawler, "failed")  # said once already, when the host first did not resolve
+            return
         if failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
             logger.info("%s: %s is forbidden by robots.txt", self.name, request.url)
             return
@@ -120,7 +126,8 @@ class NewsSpider(scrapy.Spider):
         elif failure.check(DownloadTimeoutError):
             reason = f"timed out after {self.crawler.settings.getfloat('DOWNLOAD_TIMEOUT'):g} s"
         elif failure.check(CannotResolveHostError):
-            reason = "host name not found"
+            self.unresolved.add(host)
+            reason = f"host name {host} not found; no network? No more requests to it in this crawl"
         elif failure.check(DownloadConnectionRefusedError):
             reason = "connection refused"
         elif failure.check(DownloadCancelledError) and "max size" in str(failure.value):
