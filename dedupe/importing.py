@@ -15,7 +15,7 @@ from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from db.dates import epoch_seconds
-from db.store import content_hash, name_outlets, transaction, upsert_article
+from db.store import OtherOutletsArticle, content_hash, name_outlets, transaction, upsert_article
 from dedupe.assign import Grouper, grouping_key
 from dedupe.settings import GroupingSettings, ImportLimits
 from dedupe.text import repair
@@ -140,7 +140,8 @@ def outlet_names(articles: Iterable[dict[str, Any]]) -> dict[str, tuple[str, str
     return {outlet: (counts.most_common(1)[0][0], homes[outlet]) for outlet, counts in publishers.items()}
 
 
-def read_articles(source: BinaryIO, result: ImportResult, fetched_at: str, limits: ImportLimits) -> Iterator[dict[str, Any]]:
+def read_articles(source: BinaryIO, result: ImportResult, fetched_at: str, limits: ImportLimits) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, article) of each good line; bad ones go to ``result``."""
     for number, line in enumerate(_lines(source, limits.max_line_bytes), start=1):
         if line is not None and not line.strip():
             continue
@@ -148,7 +149,7 @@ def read_articles(source: BinaryIO, result: ImportResult, fetched_at: str, limit
         try:
             if line is None:
                 raise BadLine(f"longer than {limits.max_line_bytes:,} bytes (import.max_line_bytes)")
-            yield parse_line(_decode(line, number), fetched_at, limits)
+            yield number, parse_line(_decode(line, number), fetched_at, limits)
         except BadLine as error:
             result.add_bad_line(number, str(error))
 
@@ -191,19 +192,23 @@ def import_file(
     result = ImportResult()
     fetched_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     with open(path, "rb") as source:
-        articles = sorted(read_articles(source, result, fetched_at, limits), key=grouping_key)
+        lines = sorted(read_articles(source, result, fetched_at, limits), key=lambda numbered: grouping_key(numbered[1]))
     grouper = Grouper(conn, settings)
     try:
         with transaction(conn):   # before grouping, so the first stories already name them
-            name_outlets(conn, outlet_names(articles))
-        for start in range(0, len(articles), batch_size):
-            batch = articles[start:start + batch_size]
+            name_outlets(conn, outlet_names(article for _, article in lines))
+        for start in range(0, len(lines), batch_size):
+            batch = lines[start:start + batch_size]
             counts = Counter[str]()
             try:
                 with transaction(conn):
                     to_group = []
-                    for article in batch:
-                        article_id, outcome = upsert_article(conn, article)
+                    for number, article in batch:
+                        try:
+                            article_id, outcome = upsert_article(conn, article)
+                        except OtherOutletsArticle as error:   # a line must not change another outlet's article
+                            result.add_bad_line(number, str(error))
+                            continue
                         counts[outcome] += 1
                         to_group.append(article_id)
                     grouper.add_many(to_group)
@@ -214,7 +219,7 @@ def import_file(
             for outcome, count in counts.items():
                 result.counts[outcome] += count
             if progress:
-                progress(start + len(batch), len(articles))
+                progress(start + len(batch), len(lines))
     except sqlite3.Error as error:
         raise ImportStopped(result, error) from error
     return result

@@ -107,3 +107,20 @@ def test_check_names_each_story_that_disagrees_with_its_articles_and_repair_rewr
     repaired = run("check", "--db", db, "--repair")
     assert (repaired.exit_code, repaired.output.splitlines()[-1]) == (0, "1 story rewritten from their articles")
     assert run("check", "--db", db).exit_code == 0
+
+
+def test_a_line_that_would_change_another_outlets_article_is_a_bad_line_and_the_rest_is_imported(tmp_path):
+    db = str(tmp_path / "news.db")
+    first = tmp_path / "first.jsonl"
+    first.write_text(json.dumps(GOOD) + "\n", encoding="utf-8")
+    assert run("import", str(first), "--db", db).exit_code == 0
+    second = tmp_path / "second.jsonl"   # made up: the same address claimed by another outlet, then a good line
+    second.write_text(json.dumps({**GOOD, "outlet": "made-up-other", "title": "Fremder Titel"}) + "\n"
+                      + json.dumps({**GOOD, "url": "https://example.org/ok3", "title": "Dritte Meldung"}) + "\n", encoding="utf-8")
+    result = run("import", str(second), "--db", db)
+    assert result.exit_code == 1
+    assert "line 1: " in result.output and "www.rosenheim24.de" in result.output
+    conn = connect(db)
+    titles = {row["url"]: (row["outlet"], row["title"]) for row in conn.execute("SELECT url, outlet, title FROM articles")}
+    assert titles[GOOD["url"]] == ("www.rosenheim24.de", GOOD["title"])
+    assert titles["https://example.org/ok3"][1] == "Dritte Meldung"
