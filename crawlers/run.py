@@ -17,7 +17,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from crawlers.locks import acquire_outlet_lock
-from crawlers.settings import LOG_FORMAT, USER_AGENT
+from crawlers.settings import DOWNLOAD_TIMEOUT, LOG_FORMAT, USER_AGENT
 from crawlers.spiders.news import SPIDERS
 from db.dates import now_iso
 from db.schema import connect
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-articles", type=int, default=0)
     parser.add_argument("--grouping", default="{}", help="GroupingSettings fields as JSON")
     parser.add_argument("--log-level", default="INFO")
-    parser.add_argument("--download-timeout", type=float, default=20.0)
+    parser.add_argument("--download-timeout", type=float, default=DOWNLOAD_TIMEOUT)
     parser.add_argument("--contact", default="", help="URL or e-mail address for the User-Agent")
     parser.add_argument("outlets", nargs="+", choices=sorted(SPIDERS))
     args = parser.parse_args(argv)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from crawlers import settings as crawl_policy
 from crawlers.outlets import DECLARED, resolve
 from dedupe.settings import GroupingSettings, ImportLimits
 
@@ -70,7 +71,7 @@ class Config:
     busy_timeout: float = 30.0  # seconds a writer waits for another's write lock, then fails
     log_level: str = "INFO"
     max_articles: int = 0  # per outlet and crawl; 0 = no limit
-    download_timeout: float = 20.0  # seconds per request
+    download_timeout: float = crawl_policy.DOWNLOAD_TIMEOUT  # seconds per request
     contact: str = ""  # URL or e-mail address the User-Agent names, so that outlets can reach you
     outlets: dict[str, OutletSchedule] = field(default_factory=default_schedules)
     grouping: GroupingSettings = field(default_factory=GroupingSettings)
