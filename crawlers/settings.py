@@ -14,9 +14,9 @@ ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 1.0
-# The delay is a floor per host: Scrapy's default randomising (0.5–1.5×) let two requests to one
+# The delay is a floor per host: Scrapy's default jitter (0.5–1.5×) let two requests to one
 # host start 0.6 s apart (benchmarks/cluster.py saw it).
-RANDOMIZE_DOWNLOAD_DELAY = False
+DOWNLOAD_DELAY_JITTER = 0
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
