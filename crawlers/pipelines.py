@@ -77,12 +77,20 @@ def store_article(conn: sqlite3.Connection, grouper: Grouper, item: dict[str, An
     """Clean, upsert and group one article in one transaction (the crawl's pipeline and the cluster's
     writer alike); DropItem when it has no headline."""
     article = clean_article(item)
+    ((article_id, result),) = store_cleaned(conn, grouper, [article])
+    return article, article_id, result
+
+
+def store_cleaned(conn: sqlite3.Connection, grouper: Grouper, articles: list[dict[str, Any]]) -> list[tuple[int, UpsertResult]]:
+    """Upsert cleaned articles and group the changed ones, all in one transaction (the cluster's
+    writer stores a batch so); nothing is written when any of them fails."""
     try:
         with transaction(conn):
-            article_id, result = upsert_article(conn, article)
-            if result != "unchanged":
-                grouper.add(article_id)
+            stored = [upsert_article(conn, article) for article in articles]
+            changed = [article_id for article_id, result in stored if result != "unchanged"]
+            if changed:
+                grouper.add_many(changed)
     except Exception:
         grouper.reset()  # its in-memory window may hold the rolled-back story
         raise
-    return article, article_id, result
+    return stored

@@ -45,7 +45,7 @@ def ingest(redis_url: str | None, db_path: str | None, config_file: str | None) 
     `newsagg crawl` does (upsert by canonical URL, grouped into stories in the
     same transaction); an entry is acknowledged only once its transaction has
     committed, so a killed writer loses nothing and stores nothing twice. One
-    writer per store. SIGTERM or Ctrl-C stop it after the article in hand.
+    writer per store. SIGTERM or Ctrl-C stop it after the batch in hand.
     Exits 1 if Redis cannot be reached.
 
     \b
@@ -66,7 +66,7 @@ def ingest(redis_url: str | None, db_path: str | None, config_file: str | None) 
     writer = Writer(frontier, conn, config.grouping)
 
     def on_stop(signum: int, frame: FrameType | None) -> None:
-        logger.info("%s received: stopping after the article in hand", signal.Signals(signum).name)
+        logger.info("%s received: stopping after the batch in hand", signal.Signals(signum).name)
         writer.stop()
 
     signal.signal(signal.SIGTERM, on_stop)

@@ -11,11 +11,12 @@ import json
 import logging
 import sqlite3
 import time
+from typing import Any
 
 from scrapy.exceptions import DropItem
 
 from crawlers.frontier import Frontier, Link, RedisUnavailable
-from crawlers.pipelines import store_article
+from crawlers.pipelines import clean_article, store_article, store_cleaned
 from db.store import RUN_COUNTERS
 from dedupe.assign import Grouper
 from dedupe.settings import GroupingSettings
@@ -29,7 +30,8 @@ PROGRESS_SECONDS = 5.0
 
 
 class Writer:
-    """Reads the stream and stores each article; ``stop()`` ends it after the article in hand."""
+    """Reads the stream and stores its articles, a batch per transaction; ``stop()`` ends it after
+    the batch in hand."""
 
     def __init__(self, frontier: Frontier, conn: sqlite3.Connection, grouping: GroupingSettings):
         self.frontier, self.conn = frontier, conn
@@ -59,12 +61,7 @@ class Writer:
                 continue
             if pending and not entries:
                 pending = False
-            stored = []
-            for entry_id, fields in entries:
-                if self.stopping:
-                    break
-                if self._store(entry_id, fields):
-                    stored.append(entry_id)
+            stored = self._store_batch(entries)
             if stored:
                 try:
                     self.frontier.ack(stored)
@@ -75,6 +72,27 @@ class Writer:
                 self.progress()
                 reported, last_progress = dict(self.counts), time.monotonic()
         self.progress("stopped")
+
+    def _store_batch(self, entries: list[tuple[str, dict[str, str] | None]]) -> list[str]:
+        """Store the entries in one transaction, each as a crawl stores it; the ids to acknowledge.
+        Where that fails (a busy store, one article it refuses), each is stored on its own."""
+        done: list[str] = []
+        cleaned: list[tuple[str, dict[str, Any]]] = []
+        for entry_id, fields in entries:
+            try:
+                cleaned.append((entry_id, clean_article(json.loads((fields or {})["article"]))))
+            except (KeyError, ValueError, DropItem):
+                if self._store(entry_id, fields):   # says why, and counts it failed
+                    done.append(entry_id)
+        if not cleaned:
+            return done
+        try:
+            results = store_cleaned(self.conn, self.grouper, [article for _, article in cleaned])
+        except Exception:
+            return done + [entry_id for entry_id, article in cleaned if self._store(entry_id, {"article": json.dumps(article)})]
+        for _, result in results:
+            self.counts[result] += 1
+        return done + [entry_id for entry_id, _ in cleaned]
 
     def _store(self, entry_id: str, fields: dict[str, str] | None) -> bool:
         """Store one entry; False only when it must stay unacknowledged (stopping while the store is busy)."""
