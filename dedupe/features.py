@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,16 +90,21 @@ def article_terms(article: Mapping[str, Any]) -> ArticleTerms:
     title_words = words(title)
     text_words = words(f"{teaser} {lead}")
     language = guess_language(title_words + text_words)
+    vector = _weighted_terms(((title_words, TITLE_COUNT), (text_words, 1)), language)
+    return ArticleTerms(title, teaser, raw_lead, lead, title_words, language, vector)
+
+
+def _weighted_terms(groups: Iterable[tuple[list[str], int]], language: str) -> dict[str, float]:
+    """Each term's weight times log(1 + its count), a token of a group counting that group's number."""
     counts: Counter[str] = Counter()
     weights: dict[str, float] = {}
-    for tokens, count in ((title_words, TITLE_COUNT), (text_words, 1)):
+    for tokens, count in groups:
         for token in tokens:
             key, weight = term(token, language)
             if weight > 0:
                 counts[key] += count
                 weights[key] = max(weight, weights.get(key, 0.0))
-    vector = {key: weights[key] * math.log1p(counts[key]) for key in counts}
-    return ArticleTerms(title, teaser, raw_lead, lead, title_words, language, vector)
+    return {key: weights[key] * math.log1p(counts[key]) for key in counts}
 
 
 def article_features(article: Mapping[str, Any]) -> ArticleFeatures:
@@ -123,14 +128,7 @@ def article_features(article: Mapping[str, Any]) -> ArticleFeatures:
 
 def headline_vector(title_words: list[str], language: str) -> dict[str, float]:
     """The headline's weighted terms alone: what two reports with text say in one line."""
-    counts: Counter[str] = Counter()
-    weights: dict[str, float] = {}
-    for token in title_words:
-        key, weight = term(token, language)
-        if weight > 0:
-            counts[key] += 1
-            weights[key] = weight
-    return {key: weights[key] * math.log1p(counts[key]) for key in counts}
+    return _weighted_terms(((title_words, 1),), language)
 
 
 def headline_pairs(title_words: list[str], language: str) -> frozenset[tuple[str, str]]:
