@@ -11,12 +11,11 @@ from typing import Any
 
 from db.dates import epoch_seconds
 from dedupe.evidence import EventMarks, event_marks
-from dedupe.text import clean_title, fold, guess_language, normalise, strip_boilerplate, term, words
+from dedupe.text import HEADLINE_WORDS, clean_title, fold, guess_language, normalise, strip_boilerplate, term, words
 
 LEAD_CHARS = 1000   # the top of the body says what the event is; the rest adds noise and time
 COPY_CHARS = 600    # how much text two copies of an agency report must share
 TITLE_COUNT = 2     # a word in the headline counts as much as two in the text
-HEADLINE_WORDS = 25 # a "title" longer than this is headline and text run together (some feeds do that)
 TEXT_TERMS = 25     # an article with more weighted terms than this has text, not just a headline
 PAIR_MIN_WEIGHT = 0.4  # lighter words ("new", "says") corroborate nothing, not even in a pair
 _WORD_END = re.compile(r"\w\b")
