@@ -8,17 +8,12 @@ a representative that is one of the story's articles, no story without articles.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from db import stories as sql
 from db.store import transaction
 from dedupe.location import NAMES_LANGUAGE
-from dedupe.merge import merged_story
-
-# What must equal the story's members; title, teaser and body are the representative's own text,
-# which a regroup may choose differently, so they are checked through the representative.
-COUNTED_FIELDS = ("source_count", "outlet_count", "first_seen", "last_updated")
+from dedupe.merge import merged_story, story_counts
 
 
 @dataclass(frozen=True)
@@ -30,24 +25,21 @@ class Disagreement:
         return f"story {self.story_id}: {self.reason}"
 
 
-def disagreements(conn: sqlite3.Connection, progress: Callable[[int], None] | None = None) -> list[Disagreement]:
+def disagreements(conn: sqlite3.Connection) -> list[Disagreement]:
     """Every story whose stored fields do not agree with its articles, with the reason."""
     found = []
-    for number, story in enumerate(sql.story_rows(conn), start=1):
+    for story in sql.story_rows(conn):
         reason = _reason(story, sql.story_members(conn, story["id"]))
         if reason:
             found.append(Disagreement(story["id"], reason))
-        if progress:
-            progress(number)
     return found
 
 
 def _reason(story: dict, members: list[dict]) -> str | None:
     if not members:
         return "no articles"
-    expected = merged_story(members)
-    wrong = [f"{name} {story[name]!r}, its articles give {expected[name]!r}"
-             for name in COUNTED_FIELDS if story[name] != expected[name]]
+    expected = story_counts(members)
+    wrong = [f"{name} {story[name]!r}, its articles give {value!r}" for name, value in expected.items() if story[name] != value]
     if story["representative_article_id"] not in {member["id"] for member in members}:
         wrong.append(f"representative {story['representative_article_id']} is not one of its articles")
     elif not story["title"]:

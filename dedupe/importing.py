@@ -9,12 +9,12 @@ import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
-from db.dates import epoch_seconds
+from db.dates import LATEST_PUBLICATION_AHEAD, epoch_seconds
 from db.store import OtherOutletsArticle, content_hash, name_outlets, transaction, upsert_article
 from dedupe.assign import Grouper, grouping_key
 from dedupe.settings import GroupingSettings, ImportLimits
@@ -28,7 +28,6 @@ _ESCAPED = re.compile(r"\\(?=[^\w\s])")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 # Dates a news article can have; beyond them the grouping's date arithmetic has no calendar.
 EARLIEST_PUBLISHED = datetime(1900, 1, 1, tzinfo=timezone.utc)
-LATEST_PUBLISHED_AHEAD = timedelta(days=2)
 LISTED_BAD_LINES = 20
 _SKIP_CHUNK = 1 << 20  # bytes read at a time past the end of a line that is too long
 
@@ -122,7 +121,7 @@ def _check_published(value: str) -> None:
     moment = epoch_seconds(value)
     if moment is None:
         raise BadLine(f"unreadable date {value!r}")
-    latest = datetime.now(timezone.utc) + LATEST_PUBLISHED_AHEAD
+    latest = datetime.now(timezone.utc) + LATEST_PUBLICATION_AHEAD
     if not EARLIEST_PUBLISHED.timestamp() <= moment <= latest.timestamp():
         raise BadLine(f"published {value!r} is outside {EARLIEST_PUBLISHED:%Y-%m-%d} … {latest:%Y-%m-%d} (now + 2 days)")
 

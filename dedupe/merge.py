@@ -41,7 +41,6 @@ def merged_story(members: Sequence[Mapping[str, Any]], known: Mapping[int, Artic
     representative = _most_representative(members, features)
     language = features[representative["id"]].language
     originals = [member for member in members if member["copy_of"] is None]
-    dates = [member["published"] or member["fetched_at"] for member in members]
     # Copies repeat an original word for word; the representative may be one.
     sources = [representative] + [m for m in originals if m["id"] != representative["id"]]
     texts = {member["id"]: _source_text(member, features[member["id"]].language) for member in sources}
@@ -54,12 +53,16 @@ def merged_story(members: Sequence[Mapping[str, Any]], known: Mapping[int, Artic
         "category": categorise([m["title"] for m in originals], [_lead(m) for m in originals]),
         "location": locate(_datelines(originals), [m["title"] for m in originals], [_lead(m) for m in originals], language,
                            names_language=place_names),
-        "first_seen": min(dates),
-        "last_updated": max(dates),
-        "source_count": len(members),
-        "outlet_count": len({member["outlet"] for member in members}),
+        **story_counts(members),
         "representative_article_id": representative["id"],
     }
+
+
+def story_counts(members: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """What a story's articles say by their number and dates alone."""
+    dates = [member["published"] or member["fetched_at"] for member in members]
+    return {"source_count": len(members), "outlet_count": len({member["outlet"] for member in members}),
+            "first_seen": min(dates), "last_updated": max(dates)}
 
 
 def _most_representative(members: Sequence[Mapping[str, Any]], features: Mapping[int, Any]) -> Mapping[str, Any]:
