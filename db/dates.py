@@ -61,8 +61,10 @@ def parse_datetime(value: Any) -> datetime | None:
 def iso_datetime(value: Any) -> str | None:
     """The date as ISO 8601 in Berlin time with offset, e.g. "2023-04-28T18:16:04+02:00"; None if unreadable."""
     moment = parse_datetime(value)
-    if moment is None:
-        return None
+    return _berlin_iso(moment) if moment else None
+
+
+def _berlin_iso(moment: datetime) -> str | None:
     try:
         return moment.astimezone(BERLIN).isoformat(timespec="seconds")
     except OverflowError:
@@ -94,7 +96,7 @@ def publication_datetime(value: Any, now: datetime | None = None) -> str | None:
     latest = (now or datetime.now(timezone.utc)) + LATEST_PUBLICATION_AHEAD
     if moment is None or not EARLIEST_PUBLICATION <= moment <= latest:
         return None
-    return iso_datetime(value)
+    return _berlin_iso(moment)
 
 
 def _datetime_of(text: str) -> datetime | None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 from datasette import hookimpl
@@ -24,15 +23,14 @@ from markupsafe import Markup, escape
 
 from db.feeds import feed_stories, story_by_id, story_facet
 from db.stories import sources_of
-from db.dates import parse_datetime
+from db.dates import BERLIN, parse_datetime
 from scheduler.feed import is_web_url, paragraphs
 
 FRONT_PAGE_STORIES = 50
 FILTER_CHOICES = 12
 # The front page's URL parameters, by the names the feed takes too (base.html links that feed).
 FRONT_PAGE_FILTERS = ("category", "location", "q")
-# The product is German: its readers' time and month names.
-READER_ZONE = ZoneInfo("Europe/Berlin")
+# The product is German: its readers' month names (their time is db.dates.BERLIN).
 READER_LOCALE = "de_DE"
 
 
@@ -71,7 +69,7 @@ def reader_time(value: str | None) -> str:
     moment = parse_datetime(value)
     if moment is None:
         return value or ""
-    return format_datetime(moment, "d. MMMM y, HH:mm 'Uhr'", tzinfo=READER_ZONE, locale=READER_LOCALE)
+    return format_datetime(moment, "d. MMMM y, HH:mm 'Uhr'", tzinfo=BERLIN, locale=READER_LOCALE)
 
 
 async def _front_page(request: Request, datasette: Datasette, database: str) -> dict[str, Any]:
