@@ -17,13 +17,22 @@ def lock_path(db: str, outlet: str) -> Path:
     return Path(f"{db}.{outlet}.crawl.lock")
 
 
-def acquire_outlet_lock(db: str, outlet: str) -> IO[str] | None:
-    """The held lock (keep it open while crawling), or None when another process holds it."""
-    handle = lock_path(db, outlet).open("a+")
+def hold_lock(path: Path) -> IO[str] | None:
+    """The file, locked (keep it open while working; the kernel drops the lock however the process
+    ends), or None when another process holds it."""
+    handle = path.open("a+")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         handle.close()
+        return None
+    return handle
+
+
+def acquire_outlet_lock(db: str, outlet: str) -> IO[str] | None:
+    """The held lock (keep it open while crawling), or None when another process holds it."""
+    handle = hold_lock(lock_path(db, outlet))
+    if handle is None:
         return None
     handle.truncate(0)
     handle.write(f"{os.getpid()}\n")

@@ -8,30 +8,18 @@ went away — is read again by the next writer, and storing it again changes not
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import signal
 from pathlib import Path
 from types import FrameType
-from typing import IO
 
 import click
 
+from crawlers.locks import hold_lock
 from crawlers.outlets import register_outlets
 from scheduler.options import config_option, db_option, load, open_frontier, open_store, redis_option
 
 logger = logging.getLogger(__name__)
-
-
-def hold_ingest_lock(db: str) -> IO[str] | None:
-    """``<store>.ingest.lock``, held while writing (the kernel drops it however the writer ends)."""
-    handle = Path(f"{db}.ingest.lock").open("a+")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        return None
-    return handle
 
 
 @click.command()
@@ -56,7 +44,7 @@ def ingest(redis_url: str | None, db_path: str | None, config_file: str | None) 
     db = db_path or config.db
     frontier = open_frontier(redis_url, config)
     conn = open_store(db)
-    lock = hold_ingest_lock(db)
+    lock = hold_lock(Path(f"{db}.ingest.lock"))   # one writer per store
     if lock is None:
         raise click.ClickException(f"another newsagg ingest already writes to {db}")
     from crawlers.frontier import redact
