@@ -46,17 +46,19 @@ class Writer:
 
     def run(self) -> None:
         pending = True  # first the entries read before and never stored, then new ones
+        claim = True    # … which one claim makes this writer's (it is the store's only one)
         last_progress, reported = time.monotonic(), dict(self.counts)
         while not self.stopping:
             try:
-                if pending:
+                if claim:
                     self.frontier.ensure_group()
                     self.frontier.claim_all(CONSUMER)
+                    claim = False
                 entries = self.frontier.read(CONSUMER, pending, BATCH, BLOCK_MS)
                 self.link.ok()
             except RedisUnavailable as error:
                 self.link.lost(error)
-                pending = True  # what was read before the outage may be unacknowledged
+                pending = claim = True  # what was read before the outage may be unacknowledged
                 time.sleep(RETRY_SECONDS)
                 continue
             if pending and not entries:
@@ -67,7 +69,7 @@ class Writer:
                     self.frontier.ack(stored)
                 except RedisUnavailable as error:  # read again after the outage; stored once all the same
                     self.link.lost(error)
-                    pending = True
+                    pending = claim = True
             if time.monotonic() - last_progress >= PROGRESS_SECONDS and self.counts != reported:
                 self.progress()
                 reported, last_progress = dict(self.counts), time.monotonic()
@@ -77,22 +79,22 @@ class Writer:
         """Store the entries in one transaction, each as a crawl stores it; the ids to acknowledge.
         Where that fails (a busy store, one article it refuses), each is stored on its own."""
         done: list[str] = []
-        cleaned: list[tuple[str, dict[str, Any]]] = []
+        cleaned: list[tuple[str, dict[str, str] | None, dict[str, Any]]] = []
         for entry_id, fields in entries:
             try:
-                cleaned.append((entry_id, clean_article(json.loads((fields or {})["article"]))))
+                cleaned.append((entry_id, fields, clean_article(json.loads((fields or {})["article"]))))
             except (KeyError, ValueError, DropItem):
                 if self._store(entry_id, fields):   # says why, and counts it failed
                     done.append(entry_id)
         if not cleaned:
             return done
         try:
-            results = store_cleaned(self.conn, self.grouper, [article for _, article in cleaned])
+            results = store_cleaned(self.conn, self.grouper, [article for _, _, article in cleaned])
         except Exception:
-            return done + [entry_id for entry_id, article in cleaned if self._store(entry_id, {"article": json.dumps(article)})]
+            return done + [entry_id for entry_id, fields, _ in cleaned if self._store(entry_id, fields)]
         for _, result in results:
             self.counts[result] += 1
-        return done + [entry_id for entry_id, _ in cleaned]
+        return done + [entry_id for entry_id, _, _ in cleaned]
 
     def _store(self, entry_id: str, fields: dict[str, str] | None) -> bool:
         """Store one entry; False only when it must stay unacknowledged (stopping while the store is busy)."""
