@@ -21,6 +21,7 @@ from urllib.parse import urljoin, urlsplit
 import lxml.html
 from lxml import etree
 
+from crawlers.outlets import http_url
 from crawlers.templates import Template
 from db.dates import GERMAN_DATE, publication_datetime
 from dedupe.location import dateline_of
@@ -128,12 +129,6 @@ class NotAnArticle(ValueError):
 
 
 AddressCheck = Callable[[str], str | None]  # an address as it may be stored, or None
-
-
-def http_url(url: str) -> str | None:
-    """``url`` if it is an http(s) address (not javascript:, data: …), else None."""
-    parts = urlsplit(url)
-    return url if parts.scheme in ("http", "https") and parts.hostname else None
 
 
 def extract_article(
@@ -503,7 +498,7 @@ class _Page:
         repeats_document = bool(social and document and document.startswith(social))
         if social and structured and _squeeze(social) != _squeeze(structured) and repeats_document:
             return structured
-        return social or structured or _first_text(self.root.iter("h1")) or document
+        return social or structured or self._title_texts["h1"] or document
 
     @cached_property
     def _title_texts(self) -> dict[str, str | None]:

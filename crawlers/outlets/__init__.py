@@ -78,7 +78,7 @@ class Outlet:
         address as a path of the real outlet, as it does feed entries (saved pages keep the host
         they were saved from); the key stays the real outlet's, never another's.
         """
-        if not _is_http(url):
+        if http_url(url) is None:
             return None
         if self.owns(url) or original.owns(url):
             return url
@@ -86,7 +86,7 @@ class Outlet:
 
     def own_picture_url(self, url: str, original: Outlet) -> str | None:
         """``url`` if it is an http(s) picture on this outlet's hosts, their domains or its picture CDNs."""
-        if not _is_http(url):
+        if http_url(url) is None:
             return None
         parts = urlsplit(url)
         if parts.netloc.lower() in {*self.domains, *original.domains, *original.picture_hosts}:
@@ -126,9 +126,10 @@ class Outlet:
         return urlunsplit((base.scheme, base.netloc, base.path + parts.path, parts.query, ""))
 
 
-def _is_http(url: str) -> bool:
+def http_url(url: str) -> str | None:
+    """``url`` if it is an http(s) address (not javascript:, data: …), else None."""
     parts = urlsplit(url)
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
+    return url if parts.scheme in ("http", "https") and parts.hostname else None
 
 
 def _site(host: str) -> str:
