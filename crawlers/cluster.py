@@ -14,7 +14,7 @@ import functools
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import timezone
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,7 +28,7 @@ from twisted.python.failure import Failure
 
 from crawlers import settings as project
 from crawlers.frontier import Found, Frontier, Lease, Link, RedisUnavailable, host_keys, worker_id
-from crawlers.middlewares import ARTICLE, FEED
+from crawlers.middlewares import FEED
 from crawlers.spiders.news import SPIDERS, NewsSpider
 from db.dates import now_iso, parse_datetime
 
@@ -133,8 +133,7 @@ class ClusterSpider(NewsSpider):
         if lease.kind == FEED:
             request = self._feed_request(lease.url)
         else:
-            request = scrapy.Request(lease.url, callback=self.parse_article, errback=self.on_error,
-                                     meta={"newsagg_kind": ARTICLE, "newsagg_lastmod": lease.lastmod})
+            request = self._article_request(lease.url, lease.lastmod)
         # The frontier already filtered it; Scrapy's own filter would refuse a changed article later.
         return request.replace(dont_filter=True, meta={**request.meta, LEASE_META: lease.entry})
 
@@ -241,7 +240,7 @@ class SharedPolitenessMiddleware:
 
     def request_started(self, request: Request, spider: scrapy.Spider) -> None:
         if (held := request.meta.get(SLOT_META)) is not None:
-            self._tell(spider, "slot_started", *held)
+            self._tell(spider, spider.frontier.slot_started, *held)
 
     def process_response(self, request: Request, response: Response) -> Response:
         self._release(request)
@@ -254,12 +253,12 @@ class SharedPolitenessMiddleware:
         # Popped: a retried or redirected request carries the meta on and takes a slot of its own.
         if (held := request.meta.pop(SLOT_META, None)) is not None:
             self.crawler.spider.slots.pop(held[1], None)
-            self._tell(self.crawler.spider, "release_slot", *held)
+            self._tell(self.crawler.spider, self.crawler.spider.frontier.release_slot, *held)
 
     @staticmethod
-    def _tell(spider: ClusterSpider, what: str, host: str, token: str) -> None:
+    def _tell(spider: ClusterSpider, call: Callable[[str, str], None], host: str, token: str) -> None:
         try:
-            getattr(spider.frontier, what)(host, token)
+            call(host, token)
         except RedisUnavailable as error:  # the slot expires with its lease
             spider.link.lost(error)
 

@@ -137,7 +137,7 @@ end
 return #ARGV
 """
 
-# KEYS slots, last, starting; ARGV token, concurrency, delay ms, lease ms, start ms → 0 (slot taken)
+# KEYS slots, last, starting; ARGV token, concurrency, delay ms, lease ms → 0 (slot taken)
 # or ms to wait. A slot is granted only after the host's previous request has really started (its
 # worker said so, see _STARTED), so a worker slow to send cannot bring two starts closer than the delay.
 _ACQUIRE = _NOW + """
@@ -149,7 +149,7 @@ local wait = last + tonumber(ARGV[3]) - now
 if wait > 0 then return wait end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[4]), ARGV[1])
 redis.call('SET', KEYS[2], now, 'PX', 3600000)
-redis.call('SET', KEYS[3], ARGV[1], 'PX', tonumber(ARGV[5]))
+redis.call('SET', KEYS[3], ARGV[1], 'PX', tonumber(ARGV[4]))
 return 0
 """
 
@@ -264,7 +264,7 @@ class Frontier:
         """Take one of the host's request slots: 0 when taken, else seconds to wait before asking
         again. ``slot_started`` must follow as the request goes out (or the host waits a lease long)."""
         wait = self._call(self._acquire, list(host_keys(host)),
-                          [token, concurrency, round(delay * 1000), round(lease_seconds * 1000), round(lease_seconds * 1000)])
+                          [token, concurrency, round(delay * 1000), round(lease_seconds * 1000)])
         return int(wait) / 1000
 
     def slot_started(self, host: str, token: str) -> None:

@@ -64,6 +64,10 @@ class NewsSpider(scrapy.Spider):
         return scrapy.Request(url, callback=self.parse_feed, errback=self.on_error,
                               meta={"newsagg_kind": FEED}, priority=10)
 
+    def _article_request(self, url: str, changed_at: str | None) -> scrapy.Request:
+        return scrapy.Request(url, callback=self.parse_article, errback=self.on_error,
+                              meta={"newsagg_kind": ARTICLE, "newsagg_lastmod": changed_at})
+
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         """Follow a feed's or sitemap's articles (and a sitemap index's sitemaps)."""
         try:
@@ -84,8 +88,7 @@ class NewsSpider(scrapy.Spider):
                 continue
             self.discovered.add(url)
             count(self.crawler, "discovered")
-            yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error,
-                                 meta={"newsagg_kind": ARTICLE, "newsagg_lastmod": changed_at})
+            yield self._article_request(url, changed_at)
 
     def parse_article(self, response: Response) -> Iterator[dict[str, Any]]:
         count(self.crawler, "fetched")
