@@ -199,8 +199,11 @@ class StoryIndex:
         return first.outlet == second.outlet and abs(first.event_time - second.event_time) <= SAME_OUTLET_HOURS * 3600
 
     def cores_agree(self, first_id: int, second_id: int) -> bool:
-        """Whether two stories would hang together as one: ``merge_core_agreement`` of the pairs across
-        their cores match on their own, and no two of them cannot be one event."""
+        """Whether two stories would hang together as one: no two articles across their cores
+        cannot be one event, and, between stories with text, ``merge_core_agreement`` of those
+        pairs match on their own. (Two headlines of one event often share just a name and a
+        word; between headline stories ``headlines_agree`` asks for agreement headline by
+        headline instead.)"""
         size = self.settings.core_size
         first, second = self.stories[first_id].core(size), self.stories[second_id].core(size)
         agreeing = 0
@@ -211,7 +214,8 @@ class StoryIndex:
                 if verdict is None:
                     return False
                 agreeing += verdict
-        return agreeing >= max(1, math.ceil(self.settings.merge_core_agreement * len(first) * len(second)))
+        texts = self.stories[first_id].texts and self.stories[second_id].texts
+        return not texts or agreeing >= max(1, math.ceil(self.settings.merge_core_agreement * len(first) * len(second)))
 
     def compares_texts(self, features: ArticleFeatures, *story_ids: int) -> bool:
         """Whether the article and these stories have text, so broad evidence is asked for."""
