@@ -3,9 +3,9 @@
 Each category has cue words per language, matched against whole tokens (folded: "Brände" =
 "brande"), never inside other words: "Titanfall" is no fall and "fired" no fire. German joins
 words into compounds, so a German cue may also match as a word's beginning ("Unfallstelle",
-"Impfstoff") or as its head at the end ("Verkehrsunfall", "Küchenbrand"). Strong cues name the
-category ("Brand", "festgenommen"); weak ones only lean towards it ("Feuerwehr", "Polizei") and
-count half. A headline's words count thrice. Incidents come first: when an accident, fire,
+"Impfstoff") or as its head at the end ("Verkehrsunfall", "Küchenbrand"); the head says what a
+compound is: a "Gesundheitsminister" is a minister, so politics. Strong cues name the category
+("Brand", "festgenommen"); weak ones only lean towards it ("Feuerwehr", "Polizei") and count half. A headline's words count thrice. Incidents come first: when an accident, fire,
 storm or crime is reported with enough evidence it is the story's category even if politics or
 business words are more numerous, since that is what the reader wants to find. A story's
 category is what most of its sources say, each source voting with its own headline and lead: one
@@ -74,46 +74,66 @@ CUES: dict[str, dict[str, Cues]] = {
                               "angeklagt anklage verurteilt haftstrafe korperverletzung vergewaltigt vergewaltigung "
                               "missbrauch schlagerei randale randalierer ubergriffe ubergriff geiselnahme erpressung "
                               "messerangriff messerstiche schusse straftat straftaten sachbeschadigung landfriedensbruch "
-                              "drogeneinfluss betaubungsmittel betaubungsmitteln",
-                              starts="tatverdacht messerstich vergewaltig korperverletz strafverfahren ermittlungsverfahren",
-                              ends="mord diebstahl raub betrug straftaten delikte",
+                              "drogeneinfluss betaubungsmittel betaubungsmitteln beleidigung beleidigt beleidigte "
+                              "bedroht bedrohte bedrohung amtsanmassung handgemenge entwendet entwendete ausgeraubt "
+                              "raubte geraubt rauberisch rauberischen exhibitionistischer tierqualerei",
+                              starts="tatverdacht messerstich vergewaltig korperverletz strafverfahren ermittlungsverfahren "
+                                     "kriminal strafanzeig strafermittl diebstahl einbruch beleidig bedroh",
+                              ends="mord diebstahl raub betrug straftaten delikt delikte delikts rauber dieb diebe "
+                                   "einbrecher schlagerei",
                               weak="polizei polizeiprasidium staatsanwaltschaft ermittler ermittelt ermittlungen gericht "
                                    "landgericht prozess angegriffen angriff attackiert messer waffe drogen opfer cannabis "
                                    "marihuana drogentest"),
         # Corona alone does not make a story a health story: in 2020 every business and political story named it.
         "Gesundheit": _cues("epidemie infiziert infektion infektionen infizierte impfstoff impfung quarantane krankenhaus "
-                            "krankheit erkrankt erkrankte intensivstation gesundheit gesundheitsamt",
-                            starts="impf infektion infiz erkrank krankenhaus gesundheits",
-                            ends="krankheit",
+                            "krankheit erkrankt erkrankte intensivstation gesundheit gesundheitsamt krebs pflegeheim "
+                            "pflegeheime altenheim klinikum virologe virologin epidemiologe epidemiologin lockdown "
+                            "maskenpflicht ausgangssperre kontaktverbot",
+                            starts="impf infektion infiz erkrank krankenhaus gesundheits hygiene",
+                            ends="krankheit infektion infektionen erkrankung erkrankungen",
                             weak="corona coronavirus covid pandemie virus klinik arzt arzte arztin patienten patient "
-                                 "medizin"),
+                                 "medizin maske masken getestet"),
         "Politik": _cues("regierung koalition minister ministerin ministerium bundestag landtag parlament wahl wahlen "
                          "partei kanzler kanzlerin bundeskanzler vizekanzler prasident senat abgeordnete abgeordneter "
                          "cdu csu spd fdp afd grunen linke ovp spo fpo neos bundesrat nationalrat stadtrat "
                          "gemeinderat burgermeister opposition fraktion bundesregierung landesregierung nato diplomaten "
-                         "innenminister bundesminister",
-                         starts="wahlkampf wahlergebnis wahlschlappe regierungs koalitions minister partei parlaments sanktion",
-                         ends="wahl minister ministerin regierung partei kanzler",
-                         weak="politik politiker gesetz demonstranten demonstration botschaft militar krieg eu",
+                         "innenminister bundesminister prasidentin bundesprasident bundesprasidentin regierungschef "
+                         "regierungschefin premierminister staatschef kabinett staatssekretar botschafter gipfel "
+                         "embargo referendum volksabstimmung verfassung armee streitkrafte truppen soldaten miliz "
+                         "milizen militar luftangriff luftangriffe waffenstillstand waffenruhe proteste protest "
+                         "demonstranten kundgebung kundgebungen uno",
+                         starts="wahlkampf wahlergebnis wahlschlappe regierungs koalitions minister partei parlaments sanktion "
+                                "militar bundesprasident demonstr diplomat kabinett",
+                         ends="wahl wahlen minister ministerin regierung partei kanzler prasident prasidentin reform "
+                              "reformen gipfel politik politiker politikerin burgermeister burgermeisterin",
+                         weak="politik politiker gesetz demonstration botschaft krieg eu ansprache",
                          not_="auswahl"),
         "Wirtschaft": _cues("aktie aktien borse konzern unternehmen umsatz gewinn inflation zinsen leitzins arbeitsmarkt "
                             "arbeitslosigkeit arbeitslose insolvenz pleite dax export exporte wirtschaft handelsabkommen "
-                            "quartal bilanz investor investoren filiale aufsichtsrat vorstandsvorsitzender",
+                            "quartal bilanz investor investoren filiale aufsichtsrat vorstandsvorsitzender gmbh dgap "
+                            "adhoc geschaftsjahr dividende aktionare anleger rendite devisen verlust verluste gewinne "
+                            "umsatze hersteller produktion mittelstand kurzarbeit einzelhandel",
                             starts="aktien borsen konzern umsatz wirtschafts insolvenz handels export kurs",
-                            ends="wirtschaft konzern unternehmen bank handel",
-                            weak="milliarden millionen euro firma firmen preise kunden verkauf kette"),
+                            ends="wirtschaft konzern unternehmen bank handel industrie branche hersteller geschaft "
+                                 "aktie aktien preise",
+                            weak="milliarden millionen euro dollar firma firmen preise kunden verkauf kette ausblick "
+                                 "prognose ag"),
         "Sport": _cues("fussball bundesliga liga trainer olympia olympische weltmeister weltmeisterschaft meisterschaft "
-                       "pokal turnier tennis handball eishockey dfb fifa uefa stadion torwart",
-                       starts="fussball bundesliga olympi weltmeister", ends="liga meisterschaft",
+                       "pokal turnier tennis handball eishockey dfb fifa uefa stadion torwart "
+                       "siegerehrung wettkampf spieltag",
+                       starts="fussball bundesliga olympi weltmeister", ends="liga meisterschaft meister",
                        weak="spiel spieler tor tore saison verein sieg niederlage"),
         "Technik": _cues("internet software smartphone iphone ipad android app apps wlan computer digital digitalisierung "
                          "mobilfunk roboter videospiel google apple microsoft facebook twitter",
                          starts="digital software smartphone computer", ends="software",
                          weak="online daten technik"),
         "Kultur": _cues("film kino musik konzert theater museum ausstellung schauspieler schauspielerin sanger sangerin "
-                        "album festival tatort oper premiere regisseur kunst roman buch song songs",
-                        starts="kunst theater konzert musik kino song", ends="film festival theater museum",
-                        weak="serie star stars band tv", not_="kunststoff kunststoffe"),
+                        "album festival tatort oper premiere regisseur kunst roman buch song songs quote quoten einschaltquote "
+                        "sendung moderator moderatorin fernsehen staffel krimi komodie lied lieder chor orchester "
+                        "schriftsteller schriftstellerin lesung ard zdf rtl prosieben netflix",   # no "Autor": every paper names its own
+                        starts="kunst theater konzert musik kino song fernseh schauspiel film oper",
+                        ends="film filme festival theater museum serie sendung konzert konzerte musik show buch roman",
+                        weak="serie star stars band tv zuschauer sender", not_="kunststoff kunststoffe operation"),
     },
     "en": {
         "Brand": _cues("fire fires blaze blazes wildfire wildfires flames burned burning arson explosion exploded",
@@ -211,9 +231,11 @@ def _cue(token: str, language: str) -> tuple[str, float] | None:
     for category, cues in table.items():
         if token in cues.weak:
             return category, WEAK
+    compound = len(token) >= MIN_COMPOUND
     for category, cues in table.items():
-        if token in cues.not_:
-            continue
-        if token.startswith(cues.starts) or (len(token) >= MIN_COMPOUND and token.endswith(cues.ends)):
+        if compound and token not in cues.not_ and token.endswith(cues.ends):
+            return category, 1.0
+    for category, cues in table.items():
+        if token not in cues.not_ and token.startswith(cues.starts):
             return category, 1.0
     return None

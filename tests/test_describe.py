@@ -197,3 +197,32 @@ def test_a_few_sources_naming_a_topic_outweigh_more_saying_nothing_in_particular
     headlines = ["Justice Department probing GM recall", "GM Facing Criminal Probe Over Recall",
                  "What to do when your car is on a list", "GM faces investigations", "How GM got here"]
     assert categorise(headlines, [""] * len(headlines), "en") == "Wirtschaft"
+
+
+@pytest.mark.parametrize(("headline", "lead", "expected"), [
+    ("Gesundheitsminister legt Gesetzentwurf vor", "", "Politik"),          # a minister of health is a minister
+    ("Trump sieht USA auf dem Weg zur Erholung", "Die Arbeitslosenquote sank, sagten Mitglieder des Kongresses.",
+     "Sonstiges"),                                                          # no "Quote" of a show, no "Lieder"
+])
+def test_a_german_compound_is_of_the_kind_its_head_names(headline, lead, expected):
+    assert categorise([headline], [lead], "de") == expected
+
+
+@pytest.mark.parametrize(("headline", "lead", "expected"), [
+    # Offences and the police units that investigate them, as police releases name them (leads shortened from real ones).
+    ("Unberechtigt mit Blaulicht gefahren", "Es wurde ein Strafermittlungsverfahren wegen Amtsanmaßung eingeleitet.",
+     "Kriminalität"),
+    ("Vor Ticketkontrolle geflüchtet", "An der Haltestelle entstand ein Handgemenge. Er gab an, die Kontrolleure "
+     "hätten sein Ticket entwendet.", "Kriminalität"),
+    # Heads of state, armed forces, protests and reforms are politics.
+    ("Neujahrsansprache der Bundespräsidentin", "Sie kaufte Brot in einer Bäckerei.", "Politik"),
+    ("Milizen im Irak", "Die US-Luftangriffe auf die Milizen gehen nach hinten los.", "Politik"),
+    ("Proteste bei Silvesterfeiern", "Tausende Demonstranten zogen durch die Stadt.", "Politik"),
+    ("Fünf Jahre nach der Gemeindestrukturreform", "", "Politik"),
+    # A firm's disclosure is business even when it blames the pandemic again and again.
+    ("DGAP-Adhoc: Brauholding AG nimmt Prognose zurück", "Wegen der Covid-19-Pandemie sinkt der Absatz. Die Pandemie "
+     "trifft die Gastronomie; Covid-19 …", "Wirtschaft"),
+    ("Quoten: Komödie vor Krimireihe", "5,3 Millionen Zuschauer sahen die Sendung im Ersten.", "Kultur"),
+])
+def test_german_cues_name_what_a_reader_calls_the_category(headline, lead, expected):
+    assert categorise([headline], [lead], "de") == expected
