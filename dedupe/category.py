@@ -145,29 +145,43 @@ CUES: dict[str, dict[str, Cues]] = {
                           weak="weather snow rain"),
         "Kriminalität": _cues("arrest arrested murder murdered murders robbery theft burglary fraud stabbing stabbed "
                               "shooting kidnapped kidnapping rape assault charged convicted sentenced prosecutor "
-                              "prosecutors suspect",
-                              weak="police court trial lawsuit"),
+                              "prosecutors suspect accused jailed jail prison homicide slaying gunman cartel",
+                              weak="police court trial lawsuit criminal"),
         "Gesundheit": _cues("health virus vaccine vaccines cancer disease diseases outbreak ebola flu hiv obesity "
-                            "medical patients hospital fda cdc diabetes alzheimer autism",
-                            weak="study doctors drug drugs"),
+                            "medical patients hospital fda cdc diabetes alzheimer autism hospitals measles "
+                            "vaccination infection infections epidemic pandemic surgery tobacco cigarettes smoking "
+                            "pregnancy pregnant",
+                            weak="study doctors doctor drug drugs"),
         "Politik": _cues("government minister parliament senate senator congress election elections vote sanctions "
-                         "diplomat diplomats diplomatic lawmakers mps president nato eu putin obama",
-                         weak="party military war"),
+                         "diplomat diplomats diplomatic lawmakers lawmaker mps president nato eu putin obama "
+                         "governor mayor republican republicans democrats gop legislation legislature referendum "
+                         "protest protests protesters",
+                         weak="party military war administration policy bill campaign"),
         "Wirtschaft": _cues("stock stocks shares market markets investor investors earnings profit profits revenue bank "
                             "economy economic trade ceo merger acquisition ipo fed currency currencies yuan forex fx "
                             "sales dow nasdaq futures recall jobs employers hiring unemployment inflation taxes "
-                            "billion buys bid",
-                            weak="deal million price prices company"),
+                            "billion buys bid economies recovery growth recession oecd imf gdp housing mortgage "
+                            "mortgages sterling dollar euro yen bonuses layoffs tax offering shareholders shareholder "
+                            "airline airlines trading traders hedge exporters exports imports retailer retailers "
+                            "retail quarter quarterly analysts acquire acquires acquired takeover bankruptcy debt "
+                            "bonds lending loans banks banking bankers gallon",
+                            weak="deal million price prices company firm fund funds rates board industry inc corp ltd "
+                                 "plc nyse"),
         "Sport": _cues("league championship nba nfl mlb nhl tournament coach quarterback olympic olympics soccer "
                        "football baseball basketball tennis playoff playoffs"),
         "Technik": _cues("tech technology app apps smartphone smartphones iphone ipad ios android google apple microsoft "
                          "software hackers xbox playstation gaming console wearables wearable gadget samsung windows "
-                         "sdk internet twitter facebook outage",
-                         weak="online game games phone"),
+                         "sdk internet twitter facebook outage gamers multiplayer pc ps4 consoles livestream "
+                         "servers developers gadgets tablet tablets laptop chip chips processor browser chrome "
+                         "cloud cyber hacker hacked malware smartwatch drone drones",
+                         weak="online game games phone update download device devices streaming"),
         "Kultur": _cues("movie movies film films album song songs singer actor actress concert festival trailer "
                         "episode series music celebrity hollywood oscar oscars grammy premiere rapper comedy "
-                        "performs performed tour",
-                        weak="star stars tv show video fans"),
+                        "performs performed tour audition auditions episodes spoilers spoiler recap finale sitcom "
+                        "starring celeb celebs gossip royal royals prince princess duchess girlfriend boyfriend "
+                        "actors actresses filmmaker sxsw billboard grammys emmy emmys hbo netflix broadway musical "
+                        "theater theatre novel autograph autographs dancer mixtape",
+                        weak="star stars tv show shows video fans season performance dance book author fashion"),
     },
 }
 

@@ -226,3 +226,16 @@ def test_a_german_compound_is_of_the_kind_its_head_names(headline, lead, expecte
 ])
 def test_german_cues_name_what_a_reader_calls_the_category(headline, lead, expected):
     assert categorise([headline], [lead], "de") == expected
+
+
+@pytest.mark.parametrize(("headline", "expected"), [
+    # Real UCI headlines: the economy and firms' money, shows and celebrities, games and devices.
+    ("OECD: Emerging Economies Holding Back Global Recovery", "Wirtschaft"),
+    ("American Airlines, JetBlue End Partnership Agreement", "Wirtschaft"),
+    ("'The Voice' Recap: Things Get 'Crazy' As Blind Auditions Continue", "Kultur"),
+    ("Prince Harry and girlfriend Cressida Bonas cosy up at We Day UK", "Kultur"),
+    ("Titanfall's Huge Installation Size Causing Problems For Gamers", "Technik"),
+    ("Ind. sex offender jailed in Colo. triple slaying", "Kriminalität"),
+])
+def test_english_cues_name_what_a_reader_calls_the_category(headline, expected):
+    assert categorise([headline], [""], "en") == expected
