@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import io
 import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -16,13 +17,17 @@ from lxml import etree
 
 from db.dates import EARLIEST_PUBLICATION, parse_datetime
 
-_PARSER = etree.XMLParser(
-    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True
-)
+# Entity expansion, DTD loading and network access off; a document declaring entities is refused
+# before it reaches the parser.
+_PARSER_OPTIONS = {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": False,
+                   "remove_comments": True}
 MAX_UNPACKED_BYTES = 50 * 1024 * 1024  # the sitemap protocol's own limit
 # Entries followed per feed or sitemap: each becomes a request held in memory until it is fetched
 # (a 10,000-entry feed took the crawl child to 612 MB). A news sitemap holds at most 1,000.
 MAX_FEED_ENTRIES = 2000
+# The document is read in pieces of this size (entity declarations are looked for in the first):
+# a whole 50 MB sitemap as one tree took the crawl child 120 MB more.
+CHUNK_BYTES = 64 * 1024
 _DATE_TAGS = ("lastmod", "publication_date", "updated", "published", "pubDate", "date", "modified")
 
 
@@ -38,37 +43,114 @@ class Discovery:
 
 
 def parse_feed(body: bytes) -> Discovery:
-    """Read any of the supported feed and sitemap formats (gzipped sitemaps too)."""
-    if body[:2] == b"\x1f\x8b":
-        body = _gunzip(body)
-    head = body[:4096].lstrip()
-    if not head:
+    """Read any of the supported feed and sitemap formats (gzipped sitemaps too).
+
+    The document is parsed piece by piece and each element dropped once read, so that memory
+    holds the entries followed, not the whole tree, however many entries the document lists.
+    """
+    chunks = _chunks(body)
+    head = next(chunks, b"")
+    if not head.strip():
         raise FeedError("empty feed")
-    if b"<!ENTITY" in body[:65536].upper():
+    if b"<!ENTITY" in head.upper():
         raise FeedError("feed declares XML entities; refused (possible XML bomb)")
+    reader = _EntryReader()
     try:
-        root = etree.fromstring(body, _PARSER)
+        reader.feed(head)
+        for chunk in chunks:
+            reader.feed(chunk)
+        reader.close()
     except etree.XMLSyntaxError as error:
         raise FeedError(f"malformed XML: {error.msg}") from None
-    kind = etree.QName(root).localname
-    if kind == "sitemapindex":
-        sitemaps, left_out = _entries(root, "sitemap", _loc)
-        return Discovery(sitemaps=[url for url, _ in sitemaps], left_out=left_out)
-    readers = {"urlset": ("url", _loc), "rss": ("item", _rss_link), "RDF": ("item", _rss_link), "feed": ("entry", _atom_link)}
-    if kind not in readers:
-        raise FeedError(f"not a feed or sitemap (root element <{kind}>)")
-    articles, left_out = _entries(root, *readers[kind])
-    return Discovery(articles=articles, left_out=left_out)
+    return reader.discovery()
 
 
-def _gunzip(body: bytes) -> bytes:
-    try:
-        unpacked = gzip.GzipFile(fileobj=io.BytesIO(body)).read(MAX_UNPACKED_BYTES + 1)
-    except (OSError, EOFError, zlib.error) as error:
-        raise FeedError(f"broken gzip: {error}") from None
-    if len(unpacked) > MAX_UNPACKED_BYTES:
-        raise FeedError(f"gzipped sitemap unpacks to more than {MAX_UNPACKED_BYTES} bytes; refused")
-    return unpacked
+def _chunks(body: bytes) -> Iterator[bytes]:
+    """The document in pieces of CHUNK_BYTES, unpacked as it is read when gzipped."""
+    if body[:2] != b"\x1f\x8b":
+        for start in range(0, len(body), CHUNK_BYTES):
+            yield body[start:start + CHUNK_BYTES]
+        return
+    unpacked = 0
+    with gzip.GzipFile(fileobj=io.BytesIO(body)) as stream:
+        while True:
+            try:
+                chunk = stream.read(CHUNK_BYTES)
+            except (OSError, EOFError, zlib.error) as error:
+                raise FeedError(f"broken gzip: {error}") from None
+            if not chunk:
+                return
+            unpacked += len(chunk)
+            if unpacked > MAX_UNPACKED_BYTES:
+                raise FeedError(f"gzipped sitemap unpacks to more than {MAX_UNPACKED_BYTES} bytes; refused")
+            yield chunk
+
+
+def _localname(element: etree._Element) -> str:
+    return element.tag.rpartition("}")[2]
+
+
+def _drop(element: etree._Element) -> None:
+    """Free an element that has been read, and the siblings before it (lxml's iterparse recipe)."""
+    element.clear()
+    parent = element.getparent()
+    if parent is not None:
+        while element.getprevious() is not None:
+            del parent[0]
+
+
+class _EntryReader:
+    """Takes a document's entries as the parser reaches the end of each: the first MAX_FEED_ENTRIES
+    entries' (url, last change), and a count of the others."""
+
+    def __init__(self) -> None:
+        self.parser = etree.XMLPullParser(events=("start", "end"), **_PARSER_OPTIONS)
+        self.kind: str | None = None  # the root element's name
+        self.entry_name = ""
+        self.url_of: Callable[[etree._Element], str | None] = _loc
+        self.open_entries = 0  # entries around the element being read
+        self.entries = 0
+        self.found: list[tuple[str, str | None]] = []
+
+    def feed(self, chunk: bytes) -> None:
+        self.parser.feed(chunk)
+        self._read()
+
+    def close(self) -> None:
+        self.parser.close()
+        self._read()
+
+    def discovery(self) -> Discovery:
+        left_out = max(self.entries - MAX_FEED_ENTRIES, 0)
+        if self.kind == "sitemapindex":
+            return Discovery(sitemaps=[url for url, _ in self.found], left_out=left_out)
+        return Discovery(articles=self.found, left_out=left_out)
+
+    def _read(self) -> None:
+        for event, element in self.parser.read_events():
+            name = _localname(element)
+            if self.kind is None:
+                self._begin(name)
+            if name == self.entry_name:
+                self.open_entries += 1 if event == "start" else -1
+                if event == "end" and self.open_entries == 0:
+                    self._take(element)
+            if event == "end" and self.open_entries == 0:
+                _drop(element)
+
+    def _begin(self, root: str) -> None:
+        if root not in _ENTRIES:
+            raise FeedError(f"not a feed or sitemap (root element <{root}>)")
+        self.kind = root
+        self.entry_name, self.url_of = _ENTRIES[root]
+
+    def _take(self, entry: etree._Element) -> None:
+        self.entries += 1
+        if self.entries > MAX_FEED_ENTRIES:
+            return
+        url = self.url_of(entry)
+        if url and url.startswith(("http://", "https://")):
+            self.found.append((url, _entry_date(entry)))
 
 
 def _children(element: etree._Element, name: str) -> list[etree._Element]:
@@ -97,17 +179,6 @@ def _atom_link(entry: etree._Element) -> str | None:
     return None
 
 
-def _entries(root: etree._Element, name: str, url_of) -> tuple[list[tuple[str, str | None]], int]:
-    """The first MAX_FEED_ENTRIES entries' (url, last change), and how many entries were left out."""
-    entries = _children(root, name)
-    found = []
-    for entry in entries[:MAX_FEED_ENTRIES]:
-        url = url_of(entry)
-        if url and url.startswith(("http://", "https://")):
-            found.append((url, _entry_date(entry)))
-    return found, max(len(entries) - MAX_FEED_ENTRIES, 0)
-
-
 def _entry_date(entry: etree._Element) -> str | None:
     """The entry's last change; a placeholder before 1990 ("0001-01-01") gives way to its next date.
 
@@ -121,3 +192,9 @@ def _entry_date(entry: etree._Element) -> str | None:
             return min(parsed, datetime.now(timezone.utc)).isoformat()
     return None
 
+
+# The root element's name → the name of its entries and how an entry gives its URL.
+_ENTRIES: dict[str, tuple[str, Callable[[etree._Element], str | None]]] = {
+    "urlset": ("url", _loc), "sitemapindex": ("sitemap", _loc), "rss": ("item", _rss_link),
+    "RDF": ("item", _rss_link), "feed": ("entry", _atom_link),
+}

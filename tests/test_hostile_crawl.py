@@ -149,6 +149,34 @@ def test_a_feed_of_ten_thousand_entries_is_followed_only_to_the_cap_with_one_lin
     assert outcome.run("t_online")["discovered"] == MAX_FEED_ENTRIES + len(t_online.pages)
 
 
+# A fresh process gzips a sitemap of 250,000 entries (49 MB unpacked, under the 50 MB limit) piece by
+# piece, then reads it: its peak RSS must not grow by the tree (parsed whole it grew by 139 MB).
+_PARSE_A_HUGE_SITEMAP = """
+import gzip, io, resource
+from crawlers.discovery import parse_feed
+packed = io.BytesIO()
+with gzip.GzipFile(fileobj=packed, mode="wb") as out:
+    out.write(b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">')
+    for number in range(250_000):
+        out.write(b"<url><loc>https://www.t-online.de/nachrichten/id_%d/made-up-article.html</loc>"
+                  b"<lastmod>2026-01-01T00:00:00Z</lastmod></url>" % number)
+    out.write(b"</urlset>")
+body = packed.getvalue()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+found = parse_feed(body)
+grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+print(len(found.articles), found.left_out, grown // 1024)
+"""
+
+
+def test_a_huge_gzipped_sitemap_is_read_without_holding_its_tree() -> None:
+    done = subprocess.run([sys.executable, "-c", _PARSE_A_HUGE_SITEMAP], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    followed, left_out, grown_mb = map(int, done.stdout.split())
+    assert (followed, left_out) == (MAX_FEED_ENTRIES, 250_000 - MAX_FEED_ENTRIES)
+    assert grown_mb < 30
+
+
 def test_with_no_network_the_crawl_says_so_once_and_stops_asking_the_host(db_path: Path) -> None:
     # The real crawl child with one setting changed: a resolver that fails every .invalid name.
     child = ("import sys; sys.path.insert(0, 'tests'); import crawlers.settings as settings; "
