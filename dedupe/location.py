@@ -341,7 +341,8 @@ def _base_form(word: str, language: str) -> str | None:
         if not word.endswith(ending):
             continue
         stem = word[: -len(ending)]
-        bases = [stem] if ending == "s" else [stem, stem + "en", *([stem[:-1] + "en"] if stem.endswith("n") else [])]
+        # Only the adjective itself: "Ländern" is no one from "Länden", a name of London.
+        bases = [stem] if ending != "er" else [stem, stem + "en", *([stem[:-1] + "en"] if stem.endswith("n") else [])]
         for base in bases:
             if _key(base) in _gazetteer():
                 return base

@@ -250,7 +250,9 @@ def test_only_a_titles_headline_counts_as_one_not_the_text_run_on_after_it():
 
 @pytest.mark.parametrize(("headline", "lead", "language", "false_town"), [
     ("Wohnungsbrand", "Dabei wurde der Bewohner schwer verletzt.", "de", "Dabei"),        # an alternate name of Dubai
-    ("Uno-Report zur Gleichstellung", "Die Vertreter des Gender-Entwicklungsprogramms", "de", "Gend"),   # of Ghent
+    ("Uno-Report zur Gleichstellung", "Die Vertreter des Gender-Entwicklungsprogramms in vielen Ländern", "de",
+     "Gend"),                                                                           # a name of Ghent
+    ("Uno-Report zur Gleichstellung", "In vielen Ländern fehlt es an Gleichstellung.", "de", "Länden"),  # of London
     ("Hang W/ 50 Cent At South By Southwest", "", "en", "Hang"),
     ("Wohnungsbrand", "Es brannte in der Peter-Auzinger-Straße.", "de", "Pet"),         # "Pet" is Perth's, "Peter" a word
     ("Carney: RBS could leave independent Scotland", "", "en", "Carney"),              # a surname, no first name given
