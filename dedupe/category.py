@@ -4,7 +4,8 @@ Each category has cue words per language, matched against whole tokens (folded: 
 "brande"), never inside other words: "Titanfall" is no fall and "fired" no fire. German joins
 words into compounds, so a German cue may also match as a word's beginning ("Unfallstelle",
 "Impfstoff") or as its head at the end ("Verkehrsunfall", "Küchenbrand"); the head says what a
-compound is: a "Gesundheitsminister" is a minister, so politics. Strong cues name the category
+compound is: a "Gesundheitsminister" is a minister, so politics. A German cue is listed in its base form and
+counts in its inflected ones too ("Sängers", "ermordete"). Strong cues name the category
 ("Brand", "festgenommen"); weak ones only lean towards it ("Feuerwehr", "Polizei") and count half. A headline's words count thrice. Incidents come first: when an accident, fire,
 storm or crime is reported with enough evidence it is the story's category even if politics or
 business words are more numerous, since that is what the reader wants to find. A story's
@@ -32,6 +33,8 @@ WEAK = 0.5
 MIN_EVIDENCE = 2.0        # one headline cue, or two lead cues
 INCIDENT_SHARE = 0.5      # an incident wins with at least this share of the best topic's score
 MIN_COMPOUND = 7          # a compound is longer than its head: "Küchenbrand", not "brand" itself
+INFLECTIONS = {"de": ("s", "es", "n", "en", "e")}
+MIN_STEM = 4              # "Tore" is no inflected "tor"
 SILENT_VOTE = 1 / 3     # the vote of a source whose words name no category: three weigh as one that names one
 
 
@@ -239,11 +242,14 @@ def _decide(scores: Counter[str]) -> str:
 def _cue(token: str, language: str) -> tuple[str, float] | None:
     """(category, strength) of a folded token, or None."""
     table = CUES.get(language, CUES["de"])
+    # A German word is listed in its base form: "Sängers", "Parteien", "Soldaten" are inflected.
+    forms = [token, *(token[: -len(ending)] for ending in INFLECTIONS.get(language, ())
+                      if token.endswith(ending) and len(token) - len(ending) >= MIN_STEM)]
     for category, cues in table.items():
-        if token in cues.words:
+        if any(form in cues.words for form in forms):
             return category, 1.0
     for category, cues in table.items():
-        if token in cues.weak:
+        if any(form in cues.weak for form in forms):
             return category, WEAK
     compound = len(token) >= MIN_COMPOUND
     for category, cues in table.items():

@@ -229,6 +229,14 @@ def test_german_cues_name_what_a_reader_calls_the_category(headline, lead, expec
 
 
 @pytest.mark.parametrize(("headline", "expected"), [
+    ("Familie des toten Sängers entsetzt", "Kultur"),
+    ("Auf der Spur des Mörders", "Kriminalität"),
+])
+def test_a_german_cue_counts_in_its_inflected_forms(headline, expected):
+    assert categorise([headline], [""], "de") == expected
+
+
+@pytest.mark.parametrize(("headline", "expected"), [
     # Real UCI headlines: the economy and firms' money, shows and celebrities, games and devices.
     ("OECD: Emerging Economies Holding Back Global Recovery", "Wirtschaft"),
     ("American Airlines, JetBlue End Partnership Agreement", "Wirtschaft"),
