@@ -183,8 +183,8 @@ CUES: dict[str, dict[str, Cues]] = {
                         "performs performed tour audition auditions episodes spoilers spoiler recap finale sitcom "
                         "starring celeb celebs gossip royal royals prince princess duchess girlfriend boyfriend "
                         "actors actresses filmmaker sxsw billboard grammys emmy emmys hbo netflix broadway musical "
-                        "theater theatre novel autograph autographs dancer mixtape",
-                        weak="star stars tv show shows video fans season performance dance book author fashion"),
+                        "theater theatre novel autograph autographs dancer mixtape star stars comedian",
+                        weak="tv show shows video fan fans season performance dance book author fashion joke"),
     },
 }
 

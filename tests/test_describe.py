@@ -244,6 +244,7 @@ def test_a_german_cue_counts_in_its_inflected_forms(headline, expected):
     ("Prince Harry and girlfriend Cressida Bonas cosy up at We Day UK", "Kultur"),
     ("Titanfall's Huge Installation Size Causing Problems For Gamers", "Technik"),
     ("Ind. sex offender jailed in Colo. triple slaying", "Kriminalität"),
+    ("Reality star apologises for tweet", "Kultur"),          # made up: a "star" alone is a celebrity
 ])
 def test_english_cues_name_what_a_reader_calls_the_category(headline, expected):
     assert categorise([headline], [""], "en") == expected
