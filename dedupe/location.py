@@ -57,6 +57,7 @@ NAMES_LANGUAGE = "de"           # the product's language: "Vereinigte Staaten" f
 CITY_DENSITY = 3000             # people per km²: a big city's parts lie within the radius this gives it
 FUNCTION_WORD_ZIPF = 5.8        # "sie", "das", "nun": words that open sentences, never datelines
 TITLE_WEIGHT = 3
+MODIFIER_WEIGHT = 0.5           # "US-Botschaft in Bagdad" is in Baghdad
 COUNTRY_SUPPORT = 0.5           # a mention of a town's country counts half for the town
 PLACE_WORDS = {"de": {"in", "im", "aus", "bei", "nach", "von", "nahe", "gen", "bis"},
                "en": {"in", "at", "from", "near", "to", "outside", "into"}}
@@ -97,6 +98,7 @@ class Place(NamedTuple):
     other_name: bool = False   # an exonym or translation ("Riad"; "White House" for Casablanca)
     latitude: float = 0.0
     longitude: float = 0.0
+    modifier: bool = False     # a country as a compound's first part ("US-Botschaft"): whose, rather than where
 
 
 def locate(datelines: Iterable[str], headlines: Iterable[str], leads: Iterable[str], language: str,
@@ -194,7 +196,7 @@ def _mention_scores(headlines: list[str], leads: list[str], language: str, perso
         for passage in passages:
             for place in places_in(passage, language):
                 if place.name not in persons:
-                    scores[place] += weight
+                    scores[place._replace(modifier=False)] += weight * (MODIFIER_WEIGHT if place.modifier else 1)
     return scores
 
 
@@ -227,7 +229,7 @@ def places_in(text: str, language: str) -> tuple[Place, ...]:
                 place = None                # "Carney: RBS could leave …" is the governor speaking
             if place and (in_place_context or not _follows_a_name(text, tokens, position, language)) \
                     and not _is_a_persons_name(tokens, position, name.length, in_place_context, language):
-                found.append(place)
+                found.append(place._replace(modifier=compound_head and place.is_country))
         position += name.length
     return tuple(found)
 

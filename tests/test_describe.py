@@ -276,3 +276,10 @@ def test_a_towns_adjective_names_the_town_but_not_in_a_papers_name():
     assert locate([], ["Ein Göttinger Student"], [""], "de") == "Göttingen, Deutschland"
     assert locate([], ["Zeichen in Österreich stehen auf Schwarz-grün"],
                   ["Noch nicht bei den Wolfsburger Nachrichten? Kommentar-Profil anlegen"], "de") == "Österreich"
+
+
+def test_a_country_as_a_compounds_first_part_says_whose_rather_than_where():
+    headline = "Angriff auf US-Botschaft: Teheran demonstriert in Bagdad seine Macht"   # real SemEval headline
+    lead = ("Mit Wucht hat sich ein Krisenherd zurückgemeldet: der Irak. Die US-Botschaft ist schwer beschädigt, "
+            "US-Präsident Trump droht.")                                                # shortened, the end made up
+    assert locate([], [headline], [lead], "de") == "Bagdad, Irak"
