@@ -65,7 +65,9 @@ PLACE_WORDS = {"de": {"in", "im", "aus", "bei", "nach", "von", "nahe", "gen", "b
 # ISO codes are mostly acronyms there: "KHM" is the Kunsthistorisches Museum, not Cambodia).
 COUNTRY_ALIASES = {"Großbritannien": "GB", "England": "GB", "Schottland": "GB", "Wales": "GB", "Britain": "GB",
                    "Great Britain": "GB", "Scotland": "GB", "Holland": "NL", "Amerika": "US", "America": "US",
-                   "USA": "US", "US": "US", "U.S.": "US", "UK": "GB"}
+                   "USA": "US", "US": "US", "U.S.": "US", "UK": "GB",
+                   # A party of one country's politics names that country ("Kabinett aus ÖVP und Grünen").
+                   "ÖVP": "AT", "SPÖ": "AT", "FPÖ": "AT", "CDU": "DE", "CSU": "DE", "SPD": "DE"}
 # "Wolfsburger Nachrichten", "Berliner Morgenpost": a paper's name on its pages says nothing of where its story is.
 NEWSPAPER_WORDS = {"Nachrichten", "Zeitung", "Allgemeine", "Rundschau", "Anzeiger", "Stadt-Anzeiger", "Tagblatt",
                    "Tageblatt", "Morgenpost", "Abendblatt", "Abendzeitung", "Merkur", "Kurier", "Volksstimme", "Neueste"}

@@ -283,3 +283,9 @@ def test_a_country_as_a_compounds_first_part_says_whose_rather_than_where():
     lead = ("Mit Wucht hat sich ein Krisenherd zurückgemeldet: der Irak. Die US-Botschaft ist schwer beschädigt, "
             "US-Präsident Trump droht.")                                                # shortened, the end made up
     assert locate([], [headline], [lead], "de") == "Bagdad, Irak"
+
+
+def test_a_party_of_one_countrys_politics_names_the_country():
+    # The real SemEval headline; the lead is shortened.
+    lead = "Karl Nehammer wird Innenminister, Klaudia Tanner (beide ÖVP) übernimmt das Verteidigungsministerium."
+    assert locate([], ["Koalition: Neues Kabinett nimmt Form an"], [lead], "de") == "Österreich"
