@@ -70,7 +70,8 @@ COUNTRY_ALIASES = {"Großbritannien": "GB", "England": "GB", "Schottland": "GB",
                    "ÖVP": "AT", "SPÖ": "AT", "FPÖ": "AT", "CDU": "DE", "CSU": "DE", "SPD": "DE"}
 # "Wolfsburger Nachrichten", "Berliner Morgenpost": a paper's name on its pages says nothing of where its story is.
 NEWSPAPER_WORDS = {"Nachrichten", "Zeitung", "Allgemeine", "Rundschau", "Anzeiger", "Stadt-Anzeiger", "Tagblatt",
-                   "Tageblatt", "Morgenpost", "Abendblatt", "Abendzeitung", "Merkur", "Kurier", "Volksstimme", "Neueste"}
+                   "Tageblatt", "Morgenpost", "Abendblatt", "Abendzeitung", "Merkur", "Kurier", "Volksstimme", "Neueste",
+                   "Post", "Presse"}
 AGENCIES = r"dpa|afp|ap|apa|epd|kna|reuters|red|dts|sid|ots|sda|lnw"
 _PLACE_WORD = r"[A-ZÀ-Þ][\w'’.-]*(?: (?:[A-ZÀ-Þ][\w'’.-]*|am|an der|im|ob der|upon)){0,3}"
 _PLACES = rf"(?P<places>{_PLACE_WORD}(?:\s*/\s*{_PLACE_WORD})*)"
@@ -280,7 +281,10 @@ def _first_names() -> frozenset[str]:
 
 
 def _names_a_paper(tokens: list[re.Match[str]], after: int) -> bool:
-    return after < len(tokens) and tokens[after].group(0) in NEWSPAPER_WORDS
+    """Is a paper's name next ("Nachrichten"), maybe after its own adjective ("Rheinischen Post")?"""
+    following = [token.group(0) for token in tokens[after: after + 2]]
+    return bool(following) and (following[0] in NEWSPAPER_WORDS or (
+        len(following) == 2 and following[0][0].isupper() and following[0].endswith(("e", "en")) and following[1] in NEWSPAPER_WORDS))
 
 
 def _is_surname_of_a_small_town(name: str, place: Place, language: str) -> bool:

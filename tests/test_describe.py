@@ -276,6 +276,8 @@ def test_a_towns_adjective_names_the_town_but_not_in_a_papers_name():
     assert locate([], ["Ein Göttinger Student"], [""], "de") == "Göttingen, Deutschland"
     assert locate([], ["Zeichen in Österreich stehen auf Schwarz-grün"],
                   ["Noch nicht bei den Wolfsburger Nachrichten? Kommentar-Profil anlegen"], "de") == "Österreich"
+    assert locate([], ["Deutsche Bahn schult 400 Flüchtlinge um"],
+                  ["Das sagte eine Konzern-Sprecherin der Düsseldorfer Rheinischen Post."], "de") is None
 
 
 def test_a_country_as_a_compounds_first_part_says_whose_rather_than_where():
