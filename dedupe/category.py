@@ -119,7 +119,8 @@ CUES: dict[str, dict[str, Cues]] = {
                             starts="aktien borsen konzern umsatz wirtschafts insolvenz handels export kurs",
                             ends="wirtschaft konzern unternehmen bank handel industrie branche hersteller geschaft "
                                  "aktie aktien preise",
-                            weak="milliarden millionen euro dollar firma firmen preise kunden verkauf kette ausblick "
+                            # no "Euro": a sum of money is named in every kind of story (a donation, a fine)
+                            weak="milliarden millionen firma firmen preise kunden verkauf kette ausblick "
                                  "prognose ag"),
         "Sport": _cues("fussball bundesliga liga trainer olympia olympische weltmeister weltmeisterschaft meisterschaft "
                        "pokal turnier tennis handball eishockey dfb fifa uefa stadion torwart "

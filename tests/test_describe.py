@@ -223,6 +223,9 @@ def test_a_german_compound_is_of_the_kind_its_head_names(headline, lead, expecte
     ("DGAP-Adhoc: Brauholding AG nimmt Prognose zurück", "Wegen der Covid-19-Pandemie sinkt der Absatz. Die Pandemie "
      "trifft die Gastronomie; Covid-19 …", "Wirtschaft"),
     ("Quoten: Komödie vor Krimireihe", "5,3 Millionen Zuschauer sahen die Sendung im Ersten.", "Kultur"),
+    # A sum of money is named in every kind of story: a donation is no business news.
+    ("Schützenverein spendet 500 Euro", "Die 500 Euro gehen an den Kindergarten, weitere 200 Euro an die Tafel.",
+     "Sonstiges"),
 ])
 def test_german_cues_name_what_a_reader_calls_the_category(headline, lead, expected):
     assert categorise([headline], [lead], "de") == expected
