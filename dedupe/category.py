@@ -79,11 +79,15 @@ CUES: dict[str, dict[str, Cues]] = {
                               "messerangriff messerstiche schusse straftat straftaten sachbeschadigung landfriedensbruch "
                               "drogeneinfluss betaubungsmittel betaubungsmitteln beleidigung beleidigt beleidigte "
                               "bedroht bedrohte bedrohung amtsanmassung handgemenge entwendet entwendete ausgeraubt "
-                              "raubte geraubt rauberisch rauberischen exhibitionistischer tierqualerei",
+                              "raubte geraubt rauberisch rauberischen exhibitionistischer tierqualerei rauber "
+                              "niedergeschlagen geschlagen getreten tatlich tatlicher tatlichen auseinandersetzung "
+                              "ruhestorung hausfriedensbruch exhibitionist gefalscht gefalschte gefalschten beschmiert "
+                              "heruntergerissen",
                               starts="tatverdacht messerstich vergewaltig korperverletz strafverfahren ermittlungsverfahren "
-                                     "kriminal strafanzeig strafermittl diebstahl einbruch beleidig bedroh",
+                                     "kriminal strafanzeig strafermittl diebstahl einbruch beleidig bedroh raub drogen "
+                                     "cannabis trunkenheit stichverletz schreckschuss",
                               ends="mord diebstahl raub betrug straftaten delikt delikte delikts rauber dieb diebe "
-                                   "einbrecher schlagerei",
+                                   "einbrecher schlagerei uberfall",
                               weak="polizei polizeiprasidium staatsanwaltschaft ermittler ermittelt ermittlungen gericht "
                                    "landgericht prozess angegriffen angriff attackiert messer waffe drogen opfer cannabis "
                                    "marihuana drogentest"),
@@ -106,7 +110,7 @@ CUES: dict[str, dict[str, Cues]] = {
                          "milizen militar luftangriff luftangriffe waffenstillstand waffenruhe proteste protest "
                          "demonstranten kundgebung kundgebungen uno",
                          starts="wahlkampf wahlergebnis wahlschlappe regierungs koalitions minister partei parlaments sanktion "
-                                "militar bundesprasident demonstr diplomat kabinett",
+                                "militar bundesprasident demonstr diplomat kabinett versammlung vergeltung",
                          ends="wahl wahlen minister ministerin regierung partei kanzler prasident prasidentin reform "
                               "reformen gipfel politik politiker politikerin burgermeister burgermeisterin",
                          weak="politik politiker gesetz demonstration botschaft krieg eu ansprache",

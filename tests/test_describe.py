@@ -214,7 +214,13 @@ def test_a_german_compound_is_of_the_kind_its_head_names(headline, lead, expecte
      "Kriminalität"),
     ("Vor Ticketkontrolle geflüchtet", "An der Haltestelle entstand ein Handgemenge. Er gab an, die Kontrolleure "
      "hätten sein Ticket entwendet.", "Kriminalität"),
+    # Real police headlines (leads left out): robbery and drug driving in compounds, assaults.
+    ("Raubüberfall am U-Bahnhof", "", "Kriminalität"),
+    ("Drogenfahrt in Neu-Ulm", "", "Kriminalität"),
+    ("Mann mit Flasche niedergeschlagen", "", "Kriminalität"),
     # Heads of state, armed forces, protests and reforms are politics.
+    ("Versammlungen mit Bezug zum Nahostkonflikt am Silvestertag", "", "Politik"),
+    ("Trump deutet auf einen Vergeltungsschlag gegen Saudi-Arabien hin", "", "Politik"),
     ("Neujahrsansprache der Bundespräsidentin", "Sie kaufte Brot in einer Bäckerei.", "Politik"),
     ("Milizen im Irak", "Die US-Luftangriffe auf die Milizen gehen nach hinten los.", "Politik"),
     ("Proteste bei Silvesterfeiern", "Tausende Demonstranten zogen durch die Stadt.", "Politik"),
