@@ -1,41 +1,49 @@
-"""Cluster mode against one process, measured in the same run: one `newsagg crawl` of local stand-ins
-and its crawl child with the delay it keeps for real sites (the baselines), then 1 and 2 `newsagg
-worker` + one `newsagg ingest` crawling the same; then the writer alone against the same articles
-stored in-process (its baseline).
+"""Cluster mode scaled out, measured: one local stand-in outlet with 2,000 article pages on 20
+hosts, every answer after 0.2 s (network latency), crawled by 1, 2 and 4 `newsagg worker` and one
+`newsagg ingest` under the cluster's politeness per host (at most 2 requests at once and 1 s between
+two starts, for all workers together); then the writer alone, on a backlog.
 
-    python benchmarks/cluster.py                      # about 4 minutes on 2 cores
-    python benchmarks/cluster.py --delay 0.2 --pages-per-host 40 --workers 1 2 4
+    python benchmarks/cluster.py                      # about 6 minutes: 2,000 pages ≈ 110 s per worker count
+    python benchmarks/cluster.py --pages 200 --workers 1 4   # a quick look
 
-Run by hand, not in CI. Needs redis-server: each run starts its own on a free loopback port
-(AOF on, `appendfsync always`, as the README recommends), as tests/test_cluster.py does; nothing
-here touches the network. The stand-ins (tests/local_outlets.py) serve the real saved pages of
-the three default outlets on 127.0.0.1, one host per outlet; to give each host --pages-per-host
-pages, each page is served again under other article ids (the page with its id changed, as an
-outlet republishing a report). Every answer takes --delay seconds (network latency), and each
-request is timed where a site would see it.
+Run by hand, not in CI. Needs redis-server: each run starts its own on a free loopback port (AOF
+on, `appendfsync always`, as the README recommends), as tests/test_cluster.py does; nothing here
+touches the network.
 
-The writer alone: the real UCI headlines (--data, 3,266 lines) made into article items as
-`newsagg import` reads them, pushed onto the stream of a running `newsagg ingest` and timed until
-stored; its start-up (imports, word lists, the first article) is timed apart.
+The stand-in: t-online's declaration moved onto --hosts servers on 127.0.0.1, one port each
+(politeness counts per host:port). The first host serves the outlet's feeds, which name every page,
+on every host, in a seeded random order; the workers' outlet owns all the hosts (an outlet moved
+onto one base URL owns that one, so they run `newsagg worker` with its hosts widened: WIDE_WORKER).
+Each page is a plain article page around a real German text (police press releases and SemEval
+articles from ../shared/data, title and body as published), read by the generic reading; there are
+fewer texts than pages, so a text comes back on other hosts under other ids (a report syndicated),
+and the writer groups those copies into one story. Each request is timed where a site would see it.
+
+The writer alone: articles pushed onto the stream of a running `newsagg ingest` as workers push
+them (cleaned), all at once, timed until stored; its start-up and first article (grouping loads its
+word lists and gazetteer) apart. Twice: the articles the crawls stored (bodies and all), and the
+real UCI headlines (titles only, as the grouping benchmark). Its CPU time is read from /proc, so
+the rate per CPU second holds on a machine other work shares.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
+import html
 import json
 import os
-import re
+import random
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from itertools import cycle, islice
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the stand-ins and the test's Redis are test helpers
@@ -43,70 +51,90 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the stand-ins and the test's 
 from benchmarks.common import SHARED_DATA  # noqa: E402
 from crawlers import settings as project  # noqa: E402
 from crawlers.frontier import STREAM, Frontier  # noqa: E402
-from crawlers.outlets import DECLARED, register_outlets  # noqa: E402
-from crawlers.pipelines import store_article  # noqa: E402
-from db.schema import connect  # noqa: E402
-from dedupe.assign import Grouper  # noqa: E402
+from crawlers.outlets import DECLARED  # noqa: E402
+from crawlers.pipelines import clean_article  # noqa: E402
+from db.store import ARTICLE_FIELDS  # noqa: E402
 from dedupe.importing import parse_line  # noqa: E402
-from dedupe.settings import GroupingSettings  # noqa: E402
-from scheduler.crawl import new_run_id  # noqa: E402
-from local_outlets import FixturePage, OutletServer, fixture_pages, outlet_env  # noqa: E402
-from test_cluster import Cluster, Hit, RedisServer, politeness_figures  # noqa: E402
+from local_outlets import FixturePage, OutletServer, Reply, made_up_feed  # noqa: E402
+from test_cluster import Cluster, Hit, RedisServer, max_concurrent  # noqa: E402
 
-OUTLETS = tuple(name for name, outlet in DECLARED.items() if outlet.enabled_by_default)
+STAND_IN = DECLARED["t_online"]
+TEXTS = (SHARED_DATA / "police-de" / "dev.jsonl", SHARED_DATA / "semeval-de" / "dev-articles.jsonl")
+HEADLINES = SHARED_DATA / "uci-news" / "dev.jsonl"
 POLL_SECONDS = 0.05
 PATIENCE_SECONDS = 900.0
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+# `newsagg worker` whose stand-in outlet owns every host in NEWSAGG_BENCH_HOSTS: moved onto a
+# loopback base URL, an outlet owns that one host, and the spider refuses requests to any other.
+WIDE_WORKER = (
+    "import dataclasses, os; import crawlers.spiders.news as news; "
+    "hosts = tuple(os.environ['NEWSAGG_BENCH_HOSTS'].split()); moved = news.resolve; "
+    "news.resolve = lambda name, environ=os.environ: dataclasses.replace(moved(name, environ), domains=hosts); "
+    "from scheduler.cli import cli; cli(prog_name='newsagg')"
+)
 
 
-def copied(page: FixturePage, copy: int) -> FixturePage:
-    """The page under another article id (copy 0: itself): its path's last number raised by
-    ``copy``, in the path and throughout the page (canonical link included), so it is a new article."""
-    old = re.findall(r"\d+", page.path)[-1]
-    new = str(int(old) + copy)
-    html = page.html.decode("utf-8").replace(old, new).encode("utf-8")
-    return dataclasses.replace(page, path=page.path.replace(old, new), html=html)
+def real_texts() -> list[dict[str, str]]:
+    texts = []
+    for path in TEXTS:
+        with path.open(encoding="utf-8") as lines:
+            texts += [json.loads(line) for line in lines]
+    return texts
 
 
-def stand_in_pages(per_host: int) -> dict[str, list[FixturePage]]:
-    """``per_host`` article pages per outlet, its saved pages first, then copies of them in turn."""
-    pages = {}
-    for outlet in OUTLETS:
-        saved = fixture_pages(outlet)
-        pages[outlet] = [copied(saved[n % len(saved)], n // len(saved)) for n in range(per_host)]
-    return pages
+def article_page(url: str, text: dict[str, str]) -> bytes:
+    paragraphs = "".join(f"<p>{html.escape(line)}</p>" for line in text["body"].splitlines() if line.strip())
+    title = html.escape(text["title"])
+    return (f'<!doctype html><html lang="de"><head><meta charset="utf-8"><title>{title}</title>'
+            f'<link rel="canonical" href="{url}"><meta property="article:published_time" content="{text["published"]}">'
+            f"</head><body><article><h1>{title}</h1>{paragraphs}</article></body></html>").encode("utf-8")
 
 
 @dataclass
-class CrawlFigures:
-    label: str
-    stored: int
-    seconds: float             # first request to the last article stored, at the stand-ins' clock
-    pages_per_second: float    # article pages answered / (first request start → last answer)
-    requests_per_second: float  # every request (robots.txt, feeds, sitemaps too), the same way
-    hosts: dict[str, tuple[int, int, float]]  # outlet → (requests, most at once, smallest gap)
-    startup: float             # launch until ready (workers and writer) or until the first request (crawl)
-    most_unstored: int = 0     # the writer's backlog: most entries on the stream at once
-    oldest_unstored: float = 0.0
-    end_lag: float = 0.0       # last page answered → last article stored
+class StandIn:
+    servers: list[OutletServer]
+    urls: list[str]  # every article page, in the feeds' order
 
-    def row(self) -> str:
-        worst_gap = min(gap for _, _, gap in self.hosts.values())
-        most = max(at_once for _, at_once, _ in self.hosts.values())
-        return (f"{self.label:<24} {self.stored:>6} {self.seconds:>7.1f} {self.pages_per_second:>7.2f} "
-                f"{self.requests_per_second:>6.2f} {most:>7} {worst_gap:>7.3f} {self.startup:>8.1f}")
+    @property
+    def hosts(self) -> list[str]:
+        return [server.base_url.split("//")[1] for server in self.servers]
+
+    def reset_routes(self) -> None:
+        """Every server its pages, the first the outlet's feeds too, which name every page, split among them."""
+        for server in self.servers:
+            server.reset_routes()
+        feeds = STAND_IN.feeds
+        for number, feed in enumerate(feeds):
+            body = made_up_feed(OutletServer.FEED_KINDS[number % len(OutletServer.FEED_KINDS)], "",
+                                self.urls[number::len(feeds)], self.servers[0].changed)
+            self.servers[0].routes[urlsplit(feed).path] = Reply(body=body, headers={"Content-Type": "application/xml"})
+
+    def close(self) -> None:
+        for server in self.servers:
+            server.__exit__()
 
 
-def crawl_figures(label: str, hits: list[Hit], servers: dict[str, OutletServer], stored: int, done_at: float,
-                  startup: float) -> CrawlFigures:
-    pages = {page.path for server in servers.values() for page in server.pages}
-    articles = [hit for hit in hits if hit.path in pages]
-    first = min(hit.start for hit in hits)
-    last_answer = max(hit.end or hit.start for hit in articles)
-    span = last_answer - first
-    outlet_of = {server.base_url.split("//")[1]: name for name, server in servers.items()}
-    return CrawlFigures(label, stored, done_at - first, len(articles) / span, len(hits) / span,
-                        {outlet_of[host]: figures for host, figures in politeness_figures(hits).items()},
-                        startup, end_lag=max(0.0, done_at - last_answer))
+def stand_in(pages: int, hosts: int, texts: list[dict[str, str]]) -> StandIn:
+    """``pages`` article pages spread evenly over ``hosts`` servers in a seeded random order."""
+    servers = [OutletServer(STAND_IN.name, []).__enter__() for _ in range(hosts)]
+    on_host = [number % hosts for number in range(pages)]
+    random.Random(12).shuffle(on_host)
+    urls, hosted = [], [[] for _ in servers]
+    for number, (host, text) in enumerate(zip(on_host, islice(cycle(texts), pages))):
+        path = f"/nachrichten/id_{100000 + number}/artikel-{number}.html"
+        url = servers[host].base_url + path
+        urls.append(url)
+        hosted[host].append(FixturePage(STAND_IN.name, path, article_page(url, text), {}))
+    for server, mine in zip(servers, hosted):
+        server.pages = mine
+    return StandIn(servers, urls)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a running process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 def wait_for(condition: Callable[[], object], what: str, every: Callable[[], None] = lambda: None) -> float:
@@ -120,54 +148,32 @@ def wait_for(condition: Callable[[], object], what: str, every: Callable[[], Non
     raise SystemExit(f"timed out after {PATIENCE_SECONDS:g} s waiting for {what}")
 
 
-def serve(pages: dict[str, list[FixturePage]], delay: float, tmp: Path) -> Cluster:
-    servers = {name: OutletServer(name, pages[name]).__enter__() for name in OUTLETS}
-    cluster = Cluster(tmp, servers, RedisServer(tmp).start())
+@dataclass
+class CrawlFigures:
+    workers: int
+    stored: int
+    fetched_twice: int         # article pages requested more than once
+    pages_per_second: float    # article pages answered / (first request → last page answered)
+    requests_per_second: float  # every request (robots.txt, feeds too), the same way
+    most_at_once: int          # the most requests one host had at once
+    smallest_gap: float        # the smallest gap between two starts at one host
+    startup: float             # launch until the workers and the writer are ready, not counted
+    most_unstored: int         # the writer's backlog: most entries on the stream at once
+    oldest_unstored: float
+    end_lag: float             # last page answered → last article stored
+    worker_cpu: float          # CPU seconds of all workers together
+    writer_cpu: float
+    load: tuple[float, float]  # the machine's 1-minute load average at the start and at the end
+
+
+def crawl(workers: int, site: StandIn, delay: float, tmp: Path) -> tuple[CrawlFigures, list[dict[str, Any]]]:
+    """``workers`` workers and one writer, started and ready before the feeds are queued; the
+    figures and the articles stored (as workers put them on the stream)."""
+    load_before = os.getloadavg()[0]
+    cluster = Cluster(tmp, dict(zip(site.hosts, site.servers)), RedisServer(tmp).start(), launcher=("-c", WIDE_WORKER),
+                      env={STAND_IN.base_url_variable: site.servers[0].base_url, "NEWSAGG_BENCH_HOSTS": " ".join(site.hosts)})
+    site.reset_routes()  # not timed twice: the last run's timing wrapped them
     cluster.time_requests(seconds=delay)
-    return cluster
-
-
-def close(cluster: Cluster) -> None:
-    cluster.stop_all()
-    cluster.redis.stop()
-    for server in cluster.servers.values():
-        server.__exit__()
-
-
-# The crawl child of `newsagg crawl` (crawlers/run.py) with the delay it keeps for real sites:
-# outlets moved onto loopback are crawled without one (crawlers/spiders/news.py), which would make
-# the single process's baseline unbound by politeness while the workers are bound.
-POLITE_CHILD = ("import crawlers.settings as policy; policy.NEWSAGG_LOOPBACK_DELAY = policy.DOWNLOAD_DELAY; "
-                "from crawlers.run import main; main()")
-
-
-def single_crawls(db: Path) -> dict[str, list[str]]:
-    """The baselines by label: `newsagg crawl` as it is, and its crawl child with the real-site delay."""
-    return {"newsagg crawl (loopback)": ["-m", "scheduler", "crawl", "--db", str(db)],
-            "crawl child, 1 s delay": ["-c", POLITE_CHILD, "--db", str(db), "--run-id", new_run_id(), *OUTLETS]}
-
-
-def baseline_crawl(label: str, pages: dict[str, list[FixturePage]], delay: float, tmp: Path) -> CrawlFigures:
-    """One single-process crawl of the stand-ins, all outlets in its one process."""
-    cluster = serve(pages, delay, tmp)
-    try:
-        launched = time.monotonic()
-        done = subprocess.run([sys.executable, *single_crawls(cluster.db)[label]],
-                              env={**os.environ, **outlet_env(cluster.servers)}, cwd=tmp, capture_output=True,
-                              text=True, timeout=PATIENCE_SECONDS)
-        finished = time.monotonic()
-        if done.returncode != 0:
-            raise SystemExit(f"{label} failed ({done.returncode}):\n{done.stderr[-3000:]}")
-        startup = min(hit.start for hit in cluster.hits) - launched
-        return crawl_figures(label, cluster.hits, cluster.servers, len(cluster.articles()), finished, startup)
-    finally:
-        close(cluster)
-
-
-def cluster_crawl(workers: int, pages: dict[str, list[FixturePage]], delay: float, tmp: Path) -> CrawlFigures:
-    """``workers`` workers and one writer, started and ready before the feeds are queued, so the
-    figures hold the crawl and not the processes' start-up (timed apart)."""
-    cluster = serve(pages, delay, tmp)
     try:
         frontier = cluster.frontier()
         launched = time.monotonic()
@@ -176,9 +182,9 @@ def cluster_crawl(workers: int, pages: dict[str, list[FixturePage]], delay: floa
             cluster.worker(f"w{number}")
         ready = wait_for(lambda: len(frontier.workers_seen()) == workers and "writing" in cluster.log("writer"),
                          "the workers and the writer to start")
-        for name, server in cluster.servers.items():
-            moved = server.outlet.moved_to(server.base_url)
-            frontier.queue_feeds(name, (*moved.feeds, *moved.sitemaps), datetime.now(timezone.utc).isoformat())
+        cpu_before = {name: cpu_seconds(process.pid) for name, process in cluster.processes.items()}
+        moved = STAND_IN.moved_to(site.servers[0].base_url)
+        frontier.queue_feeds(STAND_IN.name, moved.feeds, datetime.now(timezone.utc).isoformat())
         backlog: list[tuple[int, float]] = []
 
         def sample_backlog() -> None:
@@ -186,134 +192,140 @@ def cluster_crawl(workers: int, pages: dict[str, list[FixturePage]], delay: floa
             backlog.append((lag["pending"] + lag["unread"], lag["oldest_unstored_seconds"]))
 
         done_at = wait_for(cluster.settled, "every page stored", every=sample_backlog)
-        figures = crawl_figures(f"{workers} worker(s) + ingest", cluster.hits, cluster.servers,
-                                len(cluster.articles()), done_at, ready - launched)
-        figures.most_unstored = max(unstored for unstored, _ in backlog)
-        figures.oldest_unstored = max(age for _, age in backlog)
-        return figures
+        cpu = {name: cpu_seconds(process.pid) - cpu_before[name] for name, process in cluster.processes.items()}
+        stored = stored_articles(cluster.db)
     finally:
-        close(cluster)
+        cluster.stop_all()
+        cluster.redis.stop()
+    pages = set(site.urls)
+    hits = list(cluster.hits)
+    articles = [hit for hit in hits if f"http://{hit.host}{hit.path}" in pages]
+    first, last_answer = min(hit.start for hit in hits), max(hit.end or hit.start for hit in articles)
+    by_host: dict[str, list[Hit]] = {}
+    for hit in sorted(hits, key=lambda hit: hit.start):
+        by_host.setdefault(hit.host, []).append(hit)
+    gaps = [later.start - earlier.start for mine in by_host.values() for earlier, later in zip(mine, mine[1:])]
+    figures = CrawlFigures(
+        workers, len(stored), len(articles) - len({(hit.host, hit.path) for hit in articles}),
+        len(articles) / (last_answer - first), len(hits) / (last_answer - first),
+        max(max_concurrent(mine) for mine in by_host.values()), min(gaps), ready - launched,
+        max(unstored for unstored, _ in backlog), max(age for _, age in backlog), max(0.0, done_at - last_answer),
+        sum(seconds for name, seconds in cpu.items() if name != "writer"), cpu["writer"],
+        (load_before, os.getloadavg()[0]),
+    )
+    return figures, stored
+
+
+def stored_articles(db: Path) -> list[dict[str, Any]]:
+    """The store's articles as a worker puts them on the stream (cleaned, with their content hash)."""
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    try:
+        rows = conn.execute(f"SELECT {', '.join(ARTICLE_FIELDS)} FROM articles ORDER BY id").fetchall()
+    finally:
+        conn.close()
+    return [{**dict(row), "authors": json.loads(row["authors"]), "keywords": json.loads(row["keywords"])} for row in rows]
 
 
 @dataclass
 class WriterFigures:
+    what: str
     articles: int
     startup: float          # launch until it waits on the stream
     first_article: float    # the first article (grouping loads its word lists and gazetteer)
     per_second: float
-    baseline_per_second: float  # store_article in this process, same articles, no Redis
+    per_cpu_second: float
+    load: float
 
 
-def article_items(data: Path, count: int) -> list[dict[str, Any]]:
-    fetched_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    with data.open(encoding="utf-8") as lines:
-        return [parse_line(line, fetched_at) for line, _ in zip(lines, range(count))]
-
-
-def stored_count(db: Path) -> int:
-    """Counted, not read: polling must not slow the writer it watches."""
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute("SELECT count(*) FROM articles").fetchone()[0]
-    finally:
-        conn.close()
-
-
-def in_process_rate(items: list[dict[str, Any]], db: Path) -> float:
-    """What the writer does per entry, without Redis: the first article warms the grouping up."""
-    conn = connect(str(db))
-    try:
-        register_outlets(conn)
-        grouper = Grouper(conn, GroupingSettings())
-        store_article(conn, grouper, items[0])
-        started = time.perf_counter()
-        for item in items[1:]:
-            store_article(conn, grouper, item)
-        return (len(items) - 1) / (time.perf_counter() - started)
-    finally:
-        conn.close()
-
-
-def writer_alone(data: Path, count: int, tmp: Path) -> WriterFigures:
-    items = article_items(data, count)
+def writer_alone(what: str, articles: list[dict[str, Any]], tmp: Path) -> WriterFigures:
     cluster = Cluster(tmp, {}, RedisServer(tmp).start())
     try:
         frontier = cluster.frontier()
 
         def push(batch: list[dict[str, Any]]) -> None:
             pipe = frontier.redis.pipeline(transaction=False)
-            for item in batch:
-                pipe.xadd(STREAM, {"outlet": item["outlet"], "article": json.dumps(item, ensure_ascii=False)})
+            for article in batch:
+                pipe.xadd(STREAM, {"outlet": article["outlet"], "article": json.dumps(article, ensure_ascii=False)})
             pipe.execute()
 
         def stored(number: int) -> Callable[[], bool]:
-            return lambda: (stored_count(cluster.db) >= number
+            return lambda: (cluster.stored() >= number
                             and frontier.writer_figures() == {"pending": 0, "unread": 0, "oldest_unstored_seconds": 0.0})
 
         launched = time.monotonic()
-        cluster.writer()
+        pid = cluster.writer().pid
         ready = wait_for(lambda: "writing" in cluster.log("writer"), "the writer to start")
-        push(items[:1])
+        push(articles[:1])
         warm = wait_for(stored(1), "the first article stored")
-        started = time.monotonic()
-        push(items[1:])
-        finished = wait_for(stored(len(items)), f"{len(items)} articles stored")
-        rate = (len(items) - 1) / (finished - started)
+        push(articles[1:])
+        started, cpu_before = time.monotonic(), cpu_seconds(pid)
+        finished = wait_for(stored(len(articles)), f"{len(articles)} articles stored")
+        cpu = cpu_seconds(pid) - cpu_before
     finally:
         cluster.stop_all()
         cluster.redis.stop()
-    return WriterFigures(len(items) - 1, ready - launched, warm - ready, rate, in_process_rate(items, tmp / "alone.db"))
+    count = len(articles) - 1
+    return WriterFigures(what, count, ready - launched, warm - ready, count / (finished - started), count / cpu,
+                         os.getloadavg()[0])
 
 
-def fresh(folder: Path, number: int) -> Path:
-    """A folder of the run's own: its store, Redis files and logs."""
-    tmp = folder / f"run{number}"
-    tmp.mkdir()
-    return tmp
+def headlines(count: int) -> list[dict[str, Any]]:
+    """The UCI headlines as `newsagg import` reads them, cleaned as a worker cleans an article."""
+    fetched_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    with HEADLINES.open(encoding="utf-8") as lines:
+        return [clean_article(parse_line(line, fetched_at)) for line, _ in zip(lines, range(count))]
+
+
+def folders(root: Path) -> Iterator[Path]:
+    """A fresh folder for each run: its store, Redis files and logs."""
+    for number in range(1_000_000):
+        (folder := root / f"run{number}").mkdir()
+        yield folder
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--delay", type=float, default=0.2, help="seconds each stand-in answer takes (default 0.2)")
-    parser.add_argument("--pages-per-host", type=int, default=40, help="article pages per stand-in host (default 40)")
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts to run (default 1 2)")
-    parser.add_argument("--articles", type=int, default=3266, help="articles for the writer alone (default 3266)")
-    parser.add_argument("--data", type=Path, default=SHARED_DATA / "uci-news" / "dev.jsonl",
-                        help="UCI headlines, JSON Lines (default ../shared/data/uci-news/dev.jsonl)")
+    parser.add_argument("--pages", type=int, default=2000, help="article pages of the stand-in (default 2000)")
+    parser.add_argument("--hosts", type=int, default=20, help="hosts they are spread over (default 20)")
+    parser.add_argument("--delay", type=float, default=0.2, help="seconds each answer takes (default 0.2)")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4], help="worker counts (default 1 2 4)")
     args = parser.parse_args()
-    pages = stand_in_pages(args.pages_per_host)
     gap = project.NEWSAGG_HOST_DELAY + project.NEWSAGG_HOST_DELAY_MARGIN
-    print(f"{len(OUTLETS)} stand-in hosts × {args.pages_per_host} article pages, each answer after {args.delay:g} s; "
-          f"politeness per host: {project.NEWSAGG_HOST_CONCURRENCY} at once, {project.NEWSAGG_HOST_DELAY:g} s apart "
-          f"(workers {gap:g} s with their margin)", flush=True)
-    with tempfile.TemporaryDirectory(prefix="newsagg-cluster-bench-") as folder:
-        runs = []
-        for label in single_crawls(Path(folder)):
-            runs.append(baseline_crawl(label, pages, args.delay, fresh(Path(folder), len(runs))))
-            print(f"  {label}: done", flush=True)
-        for workers in args.workers:
-            runs.append(cluster_crawl(workers, pages, args.delay, fresh(Path(folder), len(runs))))
-            print(f"  {runs[-1].label}: done", flush=True)
-        (Path(folder) / "writer").mkdir()
-        writer = writer_alone(args.data, args.articles + 1, Path(folder) / "writer")
+    bound = args.hosts / gap
+    print(f"{args.pages} article pages on {args.hosts} stand-in hosts, each answer after {args.delay:g} s; politeness "
+          f"per host for all workers: {project.NEWSAGG_HOST_CONCURRENCY} at once, {project.NEWSAGG_HOST_DELAY:g} s "
+          f"apart ({gap:g} s with the workers' margin), so at most {bound:.1f} requests/s in all; "
+          f"{project.CONCURRENT_REQUESTS} requests at once per worker; {os.cpu_count()} CPUs", flush=True)
+    site = stand_in(args.pages, args.hosts, real_texts())
+    runs: list[CrawlFigures] = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="newsagg-cluster-bench-") as root:
+            fresh = folders(Path(root))
+            for workers in args.workers:
+                figures, crawled = crawl(workers, site, args.delay, next(fresh))
+                runs.append(figures)
+                print(f"  {workers} worker(s): {figures.pages_per_second:.2f} pages/s", flush=True)
+            writers = [writer_alone("crawled articles", crawled, next(fresh)),
+                       writer_alone("UCI headlines", headlines(3266), next(fresh))]
+    finally:
+        site.close()
 
-    print("\nper host: requests / most at once / smallest gap between two starts (s), at the stand-in")
+    one = runs[0].pages_per_second
+    print(f"\n{'workers':>7} {'stored':>6} {'pages/s':>7} {'× 1':>5} {'req/s':>6} {'at once':>7} {'min gap':>7} "
+          f"{'twice':>5} {'backlog':>7} {'oldest':>6} {'end lag':>7} {'CPU s w/wr':>11} {'load':>9}")
     for run in runs:
-        print(f"  {run.label:<24} " + "   ".join(f"{outlet} {n}/{most}/{gap:.3f}" for outlet, (n, most, gap) in run.hosts.items()))
-    print("\nthe writer during the crawls: most articles unstored at once, oldest unstored, last page → last stored")
-    for run in runs[len(single_crawls(Path())):]:
-        print(f"  {run.label:<24} {run.most_unstored:>4}  {run.oldest_unstored:>5.1f} s  {run.end_lag:>5.2f} s")
-
-    baseline = runs[1]  # the single process under the same politeness as the workers
-    print(f"\n{'':<24} {'stored':>6} {'seconds':>7} {'pages/s':>7} {'req/s':>6} {'at once':>7} {'min gap':>7} {'start-up':>8}")
-    for run in runs:
-        print(f"{run.row()}   {run.pages_per_second / baseline.pages_per_second:.2f}× the polite crawl child")
-    bound = len(OUTLETS) / gap
-    print(f"politeness bound: {len(OUTLETS)} hosts / {gap:g} s = {bound:.2f} requests/s, however many workers")
-    print(f"writer alone: {writer.articles} articles at {writer.per_second:,.0f}/s "
-          f"(store_article in-process, no Redis: {writer.baseline_per_second:,.0f}/s, "
-          f"{writer.per_second / writer.baseline_per_second:.2f}×); start-up {writer.startup:.1f} s + first article "
-          f"{writer.first_article:.1f} s, not counted")
+        print(f"{run.workers:>7} {run.stored:>6} {run.pages_per_second:>7.2f} {run.pages_per_second / one:>4.2f}× "
+              f"{run.requests_per_second:>6.2f} {run.most_at_once:>7} {run.smallest_gap:>7.3f} {run.fetched_twice:>5} "
+              f"{run.most_unstored:>7} {run.oldest_unstored:>5.1f}s {run.end_lag:>6.2f}s "
+              f"{run.worker_cpu:>5.1f}/{run.writer_cpu:<5.1f} {run.load[0]:>4.1f}→{run.load[1]:<4.1f}")
+    print(f"politeness bound: {args.hosts} hosts / {gap:g} s = {bound:.1f} requests/s, however many workers; "
+          f"latency bound of one worker: {project.CONCURRENT_REQUESTS} at once / {args.delay:g} s = "
+          f"{project.CONCURRENT_REQUESTS / args.delay:.0f} requests/s")
+    for writer in writers:
+        print(f"writer alone, {writer.what}: {writer.articles} at {writer.per_second:,.0f}/s "
+              f"({writer.per_cpu_second:,.0f} per CPU second; load {writer.load:.1f}); start-up {writer.startup:.1f} s "
+              f"+ first article {writer.first_article:.1f} s, not counted")
 
 
 if __name__ == "__main__":

@@ -116,6 +116,14 @@ class Cluster:
     redis: RedisServer
     hits: list[Hit] = field(default_factory=list)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    # How the processes run `newsagg` (the benchmark widens an outlet's hosts first), and what
+    # their environment adds to the stand-ins' base URLs.
+    launcher: tuple[str, ...] = ("-m", "scheduler")
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def outlets(self) -> list[str]:
+        return list(dict.fromkeys(server.outlet.name for server in self.servers.values()))
 
     @property
     def db(self) -> Path:
@@ -136,16 +144,16 @@ class Cluster:
         config = self.tmp / f"{name}.toml"
         config.write_text(f'[crawl]\ncontact = "mailto:{name}@example.invalid"\n\n'
                           f"[cluster]\nlease_seconds = {LEASE_SECONDS}\n", encoding="utf-8")
-        full = [sys.executable, "-m", "scheduler", command, "--redis", redis_url or self.redis.url,
+        full = [sys.executable, *self.launcher, command, "--redis", redis_url or self.redis.url,
                 "--config", str(config), *args]
-        env = {**os.environ, **outlet_env(self.servers)}
+        env = {**os.environ, **outlet_env(self.servers), **self.env}
         with (self.tmp / f"{name}.log").open("a") as log:
             self.processes[name] = subprocess.Popen(full, env=env, cwd=self.tmp, stdin=subprocess.DEVNULL,
                                                     stdout=log, stderr=subprocess.STDOUT)
         return self.processes[name]
 
     def worker(self, name: str) -> subprocess.Popen:
-        outlets = [arg for outlet in self.servers for arg in ("--outlet", outlet)]
+        outlets = [arg for outlet in self.outlets for arg in ("--outlet", outlet)]
         return self.start(name, "worker", *outlets)
 
     def writer(self, name: str = "writer") -> subprocess.Popen:
@@ -176,16 +184,28 @@ class Cluster:
         finally:
             conn.close()
 
+    def stored(self) -> int:
+        """How many articles the store holds: counted, not read, so that polling does not slow the writer."""
+        if not self.db.exists():
+            return 0
+        conn = sqlite3.connect(self.db)
+        try:
+            return conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+        except sqlite3.OperationalError:
+            return 0
+        finally:
+            conn.close()
+
     def settled(self) -> bool:
         """Every page stored, nothing queued, leased or waiting for the writer."""
         try:
             frontier = self.frontier()
             idle = all(not frontier.outlet_figures(name)["queued"] and not frontier.outlet_figures(name)["in_flight"]
-                       for name in self.servers)
+                       for name in self.outlets)
             writer = frontier.writer_figures()
         except RedisUnavailable:
             return False
-        return idle and not writer["pending"] and not writer["unread"] and len(self.articles()) >= self.pages
+        return idle and not writer["pending"] and not writer["unread"] and self.stored() >= self.pages
 
     def wait_settled(self) -> None:
         wait_until(self.settled, f"all {self.pages} pages stored and the queues empty")
