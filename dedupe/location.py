@@ -67,7 +67,7 @@ COUNTRY_ALIASES = {"Großbritannien": "GB", "England": "GB", "Schottland": "GB",
                    "Great Britain": "GB", "Scotland": "GB", "Holland": "NL", "Amerika": "US", "America": "US",
                    "USA": "US", "US": "US", "U.S.": "US", "UK": "GB",
                    # A party of one country's politics names that country ("Kabinett aus ÖVP und Grünen").
-                   "ÖVP": "AT", "SPÖ": "AT", "FPÖ": "AT", "CDU": "DE", "CSU": "DE", "SPD": "DE"}
+                   "ÖVP": "AT", "SPÖ": "AT", "FPÖ": "AT", "CDU": "DE", "CSU": "DE", "SPD": "DE", "SVP": "CH"}
 # "Wolfsburger Nachrichten", "Berliner Morgenpost": a paper's name on its pages says nothing of where its story is.
 NEWSPAPER_WORDS = {"Nachrichten", "Zeitung", "Allgemeine", "Rundschau", "Anzeiger", "Stadt-Anzeiger", "Tagblatt",
                    "Tageblatt", "Morgenpost", "Abendblatt", "Abendzeitung", "Merkur", "Kurier", "Volksstimme", "Neueste",
@@ -224,14 +224,17 @@ def places_in(text: str, language: str) -> tuple[Place, ...]:
             in_place_context = name.derived or (not compound_head and _in_place_context(text, tokens, position, name.length, language))
             place = _accepted(name.text, name.candidates, in_place_context, language)
             word = tokens[position].group(0).split("-")[0]
-            if name.derived and _is_common_word(word, name.candidates[0], language, False):
-                place = None                # "Konzern" is no one from Konz, "Peter-Auzinger-Straße" not in Perth
+            if name.length == 1 and name.text not in (word, tokens[position].group(0)) \
+                    and _is_common_word(word, name.candidates[0], language, False):
+                place = None                # "Konzern" is no one from Konz, "des Bundes" nothing of Bünde's
             if name.derived and _names_a_paper(tokens, position + name.length):
                 place = None                # "Noch nicht bei den Wolfsburger Nachrichten?" under a story from Vienna
             if place and not in_place_context and _is_surname_of_a_small_town(name.text, place, language):
                 place = None                # "Carney: RBS could leave …" is the governor speaking
+            # "von Caroline Flack": a city's other name that is a first name is a person's even after "von".
             if place and (in_place_context or not _follows_a_name(text, tokens, position, language)) \
-                    and not _is_a_persons_name(tokens, position, name.length, in_place_context, language):
+                    and not _is_a_persons_name(tokens, position, name.length, in_place_context and not place.other_name,
+                                               language):
                 found.append(place._replace(modifier=compound_head and place.is_country))
         position += name.length
     return tuple(found)

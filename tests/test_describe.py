@@ -274,6 +274,8 @@ def test_only_a_titles_headline_counts_as_one_not_the_text_run_on_after_it():
     ("Hang W/ 50 Cent At South By Southwest", "", "en", "Hang"),
     ("Wohnungsbrand", "Es brannte in der Peter-Auzinger-Straße.", "de", "Pet"),         # "Pet" is Perth's, "Peter" a word
     ("Carney: RBS could leave independent Scotland", "", "en", "Carney"),              # a surname, no first name given
+    ("Kursänderung des Bundes bei Coronamassnahmen", "", "de", "Bunde"),               # "Bundes" is a word, not Bünde's
+    ("Ex von Prinz Harry ist tot: Freund von Caroline Flack trauert", "", "de", "Caroline"),   # a name of Carolina, PR
 ])
 def test_a_word_a_first_name_or_a_surname_is_no_town(headline, lead, language, false_town):
     assert false_town not in (locate([], [headline], [lead], language) or "")
@@ -300,3 +302,4 @@ def test_a_party_of_one_countrys_politics_names_the_country():
     # The real SemEval headline; the lead is shortened.
     lead = "Karl Nehammer wird Innenminister, Klaudia Tanner (beide ÖVP) übernimmt das Verteidigungsministerium."
     assert locate([], ["Koalition: Neues Kabinett nimmt Form an"], [lead], "de") == "Österreich"
+    assert locate([], ["SVP verlangt baldige Kursänderung des Bundes bei Coronamassnahmen"], [""], "de") == "Schweiz"
