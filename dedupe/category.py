@@ -4,14 +4,15 @@ Each category has cue words per language, matched against whole tokens (folded: 
 "brande"), never inside other words: "Titanfall" is no fall and "fired" no fire. German joins
 words into compounds, so a German cue may also match as a word's beginning ("Unfallstelle",
 "Impfstoff") or as its head at the end ("Verkehrsunfall", "Küchenbrand"); the head says what a
-compound is: a "Gesundheitsminister" is a minister, so politics. A German cue is listed in its base form and
-counts in its inflected ones too ("Sängers", "ermordete"). Strong cues name the category
-("Brand", "festgenommen"); weak ones only lean towards it ("Feuerwehr", "Polizei") and count half. A headline's words count thrice. Incidents come first: when an accident, fire,
+compound is: a "Gesundheitsminister" is a minister, so politics. A German cue is listed in its
+base form and counts in its inflected ones too ("Sängers", "ermordete"). Strong cues name the
+category ("Brand", "festgenommen"); weak ones only lean towards it ("Feuerwehr", "Polizei") and
+count half. A headline's words count thrice. Incidents come first: when an accident, fire,
 storm or crime is reported with enough evidence it is the story's category even if politics or
 business words are more numerous, since that is what the reader wants to find. A story's
 category is what most of its sources say, each source voting with its own headline and lead: one
 "assault" among eight headlines about transit ridership does not make the story a crime. A source
-without cues votes for "Sonstiges" with half a vote, so that a few sources naming a topic outweigh
+without cues votes for "Sonstiges" with a third of a vote, so that a few sources naming a topic outweigh
 many saying nothing in particular.
 """
 

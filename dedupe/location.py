@@ -8,14 +8,16 @@ common word too ("Kita", "Essen", "Halle", "Reading"); such a name counts only w
 uses it as a place: after "in/aus/bei/nach …", as "Essen:" before a headline, as a dateline, or
 in a derived form ("Essener", "Münchner"; not in a paper's name, "Wolfsburger Nachrichten"). Even
 there, a word far more frequent than a place of its size would be ("Lead", "Many", "Konzern" read
-as Konz + -ern) is a word, and so is a city's alternate name that is a common English word or a
-sentence opener of the text's language ("Hang", "Dabei"). A name right after a first name ("Lena
-Dunham", "Mark Carney") is a person's — in every source of the story; so is a common English
-surname named alone ("Carney: …") where it is no place. Only a title's headline counts as one,
-not the text run on after it. Several sources'
-datelines vote; of "Bagdad/Washington" the place the texts name most is taken. A part of a big city
-("Hellersdorf", "Wedding") is that city. Countries are named in the product's language
-(``NAMES_LANGUAGE``, German unless the caller asks for another), whatever the article's.
+as Konz + -ern, "des Bundes" as Bünde's) is a word, and so is a city's alternate name that is a
+common English word or a sentence opener of the text's language ("Hang", "Dabei"). A name right
+after a first name ("Lena Dunham", "Mark Carney") is a person's — in every source of the story;
+so is a common English surname named alone ("Carney: …") where it is no place. Only a title's
+headline counts as one, not the text run on after it; a country as a compound's first part
+("US-Botschaft") counts half, as it says whose rather than where; a party of one country's
+politics ("ÖVP") names that country. Several sources' datelines vote; of "Bagdad/Washington" the
+place the texts name most is taken. A part of a big city ("Hellersdorf", "Wedding") is that city.
+Countries are named in the product's language (``NAMES_LANGUAGE``, German unless the caller asks
+for another), whatever the article's.
 """
 
 from __future__ import annotations
