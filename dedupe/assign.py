@@ -171,11 +171,12 @@ class Grouper:
                    self._articles_between(features.event_time - FOLLOW_UP_DAYS * DAY, features.event_time, features.outlet)
                    if row["story_id"] is not None and row["id"] != features.article_id]
         found: tuple[float, int] | None = None
+        cited = False
         if marks.follow_up and marks.identifiers:
             for identifier in sorted(marks.identifiers):
                 citing = [(report, story_id) for report, story_id in earlier if identifier in report.marks.identifiers]
                 if len(citing) == 1 and not marks.conflicts(citing[0][0].marks):
-                    found = (1.0, citing[0][1])
+                    found, cited = (1.0, citing[0][1]), True
                     break
         for report, story_id in earlier if found is None else ():
             days_reported = report.marks.days | report.marks.weekdays | {_day_of(report.event_time)}
@@ -189,6 +190,10 @@ class Grouper:
         if found[1] not in self.index.stories:   # a story older than the window: into memory whole
             for row in sql.story_members(self.conn, found[1]):
                 self.index.add(found[1], self._features(row), row["copy_of"])
+        # Matching one earlier report is not enough to join its story: the story must not grow
+        # through that one member (a repeated "… for March 10" column would chain weeks of news).
+        if not cited and not self.index.agrees_with_core(features, self.index.stories[found[1]]):
+            return []
         return [Match(found[1], found[0], None)]
 
     def _merge_if_alike(self, story_id: int, other_id: int, features: ArticleFeatures) -> int:

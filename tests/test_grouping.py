@@ -283,6 +283,27 @@ def test_a_follow_up_citing_a_release_number_joins_that_release(store, tmp_path)
     assert stories[first["url"]] == stories[follow_up["url"]]
 
 
+def test_a_follow_up_of_one_member_at_a_storys_edge_does_not_join_that_story(store, tmp_path):
+    # Made up for this test: six outlets report a fire, another adds the rescued cat (a member at
+    # the story's edge, outside its core); four days later that outlet writes about the cat again,
+    # naming the day.
+    # It matches the cat report alone, none of the story's core: it starts a story of its own.
+    def report(outlet: str, title: str, published: str) -> dict:
+        return {"url": f"https://made-up.invalid/{outlet}/{len(title)}", "outlet": f"made-up-{outlet}",
+                "title": title, "published": published}
+    fire = [report("a", "Lagerhalle einer Spedition in Flammen: Millionenschaden", "2026-03-02T08:00:00+01:00"),
+            report("b", "Spedition: Lagerhalle in Flammen, Millionenschaden", "2026-03-02T09:00:00+01:00"),
+            report("c", "Millionenschaden: Lagerhalle einer Spedition brennt nieder", "2026-03-02T10:00:00+01:00"),
+            report("e", "Lagerhalle in Flammen: Millionenschaden bei Spedition", "2026-03-02T10:30:00+01:00"),
+            report("f", "Spedition: Millionenschaden, Lagerhalle in Flammen", "2026-03-02T10:40:00+01:00"),
+            report("g", "Lagerhalle einer Spedition brennt: Millionenschaden", "2026-03-02T10:50:00+01:00")]
+    cat = report("d", "Brand bei Spedition: Feuerwehr rettet Katze aus der Lagerhalle", "2026-03-02T11:00:00+01:00")
+    later = report("d", "Feuerwehr rettete Katze am 2. März: Tierheim sucht nun Besitzer der Katze", "2026-03-06T10:00:00+01:00")
+    stories = imported(store, tmp_path, fire + [cat, later])
+    assert len({stories[row["url"]] for row in fire + [cat]}) == 1
+    assert stories[later["url"]] != stories[cat["url"]]
+
+
 def test_a_newspaper_report_of_a_police_release_joins_its_story(store, tmp_path):
     release = next(row for row in police_releases() if row["title"].startswith("Raub am Modeon"))
     # Made up for this test: a regional paper's rewrite of the release, as such papers print them.
