@@ -473,7 +473,28 @@ def _label(place: Place, scores: Counter[Place], language: str) -> str:
     if place.is_country:
         return _country_name(place.country, language)
     country = place.country or _country_of_mentions(scores)
-    return f"{place.name}, {_country_name(country, language)}" if country else place.name
+    return f"{_town_name(place, language)}, {_country_name(country, language)}" if country else place.name
+
+
+@lru_cache(maxsize=4096)
+def _town_name(place: Place, language: str) -> str:
+    """One name per city: GeoNames names cities in English ("Munich", also for a part of it such as
+    Bogenhausen); a city of a million at home in another product language takes the one of its
+    names that language uses most ("München", "Köln", "Wien"). Other towns keep the text's name."""
+    if language == "en" or place.population < BIG_CITY or place.country not in HOME_COUNTRIES.get(language, ()):
+        return place.name
+    return max(_names_of_big_cities()[(place.latitude, place.longitude)],
+               key=lambda name: (zipf_frequency(name.lower(), language), name == place.name))
+
+
+@lru_cache(maxsize=1)
+def _names_of_big_cities() -> dict[tuple[float, float], frozenset[str]]:
+    names: dict[tuple[float, float], set[str]] = {}
+    for places in _gazetteer().values():
+        for place in places:
+            if place.population >= BIG_CITY and not place.is_country:
+                names.setdefault((place.latitude, place.longitude), set()).add(place.name)
+    return {position: frozenset(found) for position, found in names.items()}
 
 
 def _country_of_mentions(scores: Counter[Place]) -> str | None:

@@ -303,3 +303,13 @@ def test_a_party_of_one_countrys_politics_names_the_country():
     lead = "Karl Nehammer wird Innenminister, Klaudia Tanner (beide ÖVP) übernimmt das Verteidigungsministerium."
     assert locate([], ["Koalition: Neues Kabinett nimmt Form an"], [lead], "de") == "Österreich"
     assert locate([], ["SVP verlangt baldige Kursänderung des Bundes bei Coronamassnahmen"], [""], "de") == "Schweiz"
+
+
+@pytest.mark.parametrize(("headline", "language", "expected"), [
+    ("Wohnungseinbruch in Bogenhausen", "de", "München, Deutschland"),      # a part of Munich, which GeoNames calls so
+    ("Oktoberfest cancelled in Munich", "en", "München, Deutschland"),
+    ("Großeinsatz in Köln", "de", "Köln, Deutschland"),
+])
+def test_a_big_city_at_home_has_one_name_in_the_products_language(headline, language, expected):
+    assert locate([], [headline], [""], language) == expected
+    assert locate([], ["Oktoberfest cancelled in Munich"], [""], "en", names_language="en") == "Munich, Germany"
