@@ -50,7 +50,7 @@ def merged_story(members: Sequence[Mapping[str, Any]], known: Mapping[int, Artic
         "title": title,
         "teaser": teaser,
         "body": _attributed_body(sources, texts, after_lead, [title, teaser or ""], language),
-        "category": categorise([m["title"] for m in originals], [_lead(m) for m in originals]),
+        "category": categorise([m["title"] for m in originals], [_lead(m) for m in originals], language),
         "location": locate(_datelines(originals), [m["title"] for m in originals], [_lead(m) for m in originals], language,
                            names_language=place_names),
         **story_counts(members),
