@@ -19,9 +19,8 @@ from twisted.internet.defer import Deferred
 from twisted.internet.task import deferLater
 from w3lib.url import canonicalize_url
 
-from crawlers.extensions import count
+from crawlers.extensions import connect_store, count, stopping_for_the_store
 from db.dates import now_iso, parse_datetime
-from db.schema import connect
 from db.store import feed_validators, save_feed_validators, stored_article_check, transaction
 
 logger = logging.getLogger(__name__)
@@ -127,7 +126,7 @@ class IncrementalFetchMiddleware:
         return cls(crawler)
 
     def spider_opened(self, spider: Spider) -> None:
-        self.conn = connect(self.crawler.settings.get("NEWSAGG_DB"))
+        self.conn = connect_store(self.crawler)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         # Validators are kept only after a complete crawl: one that was interrupted, hit
@@ -135,7 +134,7 @@ class IncrementalFetchMiddleware:
         # listed, so the next crawl must read those feeds again.
         complete = reason == "finished" and not self.limit_reached and not self.crawler.stats.get_value("newsagg/failed")
         if complete and self.feed_validators:
-            with transaction(self.conn):
+            with stopping_for_the_store(self.crawler), transaction(self.conn):
                 for url, (etag, last_modified) in self.feed_validators.items():
                     save_feed_validators(self.conn, url, etag, last_modified, now_iso())
         self.conn.close()

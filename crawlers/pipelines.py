@@ -8,8 +8,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from crawlers.extensions import count, record_error
-from db.schema import connect
+from crawlers.extensions import connect_store, count, record_error, stopping_for_the_store, store_failed, store_failure
 from db.store import UpsertResult, content_hash, transaction, upsert_article
 from dedupe.assign import Grouper
 from dedupe.settings import GroupingSettings
@@ -42,7 +41,6 @@ class StorePipeline:
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
-        self.db_path = crawler.settings.get("NEWSAGG_DB")
         self.grouping = GroupingSettings(**crawler.settings.getdict("NEWSAGG_GROUPING"))
         self.conn: sqlite3.Connection | None = None
         self.grouper: Grouper | None = None
@@ -52,7 +50,7 @@ class StorePipeline:
         return cls(crawler)
 
     def open_spider(self) -> None:
-        self.conn = connect(self.db_path)
+        self.conn = connect_store(self.crawler)
         self.grouper = Grouper(self.conn, self.grouping)
 
     def close_spider(self) -> None:
@@ -60,13 +58,24 @@ class StorePipeline:
             self.conn.close()
 
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        if not store_failed(self.crawler):
+            with stopping_for_the_store(self.crawler):
+                return self._store(item)
+        # The store failed on this article, or before it (pages that were in flight): not waited for again.
+        count(self.crawler, "failed")
+        raise DropItem(f"{item.get('url')}: not stored, the crawl stopped for its store")
+
+    def _store(self, item: dict[str, Any]) -> dict[str, Any]:
         name = self.crawler.spider.name
         try:
             article, article_id, result = store_article(self.conn, self.grouper, item)
         except DropItem as reason:
             record_error(self.crawler, f"{name}: dropped {reason}")
             raise
-        except Exception as error:  # the article is not stored; the crawl goes on with the next
+        except Exception as error:
+            if store_failure(error):
+                raise
+            # The article is not stored; the crawl goes on with the next.
             record_error(self.crawler, f"{name}: could not store {item.get('url')}: {type(error).__name__}: {error}")
             raise DropItem(str(error)) from None
         count(self.crawler, result)

@@ -1,8 +1,11 @@
 """Crawl policy for every crawl path (`newsagg crawl`, the daemon, `scrapy crawl`).
 
 Loaded by name (``crawlers.settings``), never rebuilt from a bare dict: a bare dict
-silently falls back to Scrapy's defaults (robots.txt ignored, no delay).
+silently falls back to Scrapy's defaults (robots.txt ignored, no delay). What the config
+file sets (store, crawl, log, grouping) comes on top, by ``crawlers.run.config_settings``.
 """
+
+from db import schema as _schema
 
 BOT_NAME = "newsagg"
 SPIDER_MODULES = ["crawlers.spiders"]
@@ -66,11 +69,15 @@ DEFAULT_DROPITEM_LOG_LEVEL = "DEBUG"  # the pipeline already logged one line for
 STATS_DUMP = False  # the run's counts go to crawl_runs and the progress lines instead
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
-# Store and run identity; `newsagg crawl` sets them, `scrapy crawl` uses these defaults.
+# The config's values, set by the crawl child from the file it read and for `scrapy crawl` by this
+# add-on, from newsagg.toml (or -s NEWSAGG_CONFIG=FILE); these are their defaults, the config's too.
+ADDONS = {"crawlers.run.ConfigAddon": 0}
+NEWSAGG_CONFIG = None              # the config file `scrapy crawl` reads (None: $NEWSAGG_CONFIG, else ./newsagg.toml)
 NEWSAGG_DB = "news.db"
-NEWSAGG_RUN_ID = None
+NEWSAGG_BUSY_TIMEOUT = _schema.BUSY_TIMEOUT_MS / 1000  # seconds a write waits for another's write lock, then fails
 NEWSAGG_MAX_ARTICLES = 0           # per outlet; 0 = no limit
-NEWSAGG_GROUPING = {}              # GroupingSettings fields from the config file
+NEWSAGG_GROUPING = {}              # GroupingSettings fields
+NEWSAGG_RUN_ID = None              # the crawl child's, shared by its outlets' crawl_runs rows
 NEWSAGG_PROGRESS_INTERVAL = 5.0    # seconds between progress lines (stderr) and saved counts
 
 # An outlet moved onto a loopback base URL (tests, local mirrors) is fetched without delay.

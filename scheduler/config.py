@@ -67,10 +67,11 @@ REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 @dataclass(frozen=True)
 class Config:
-    db: str = "news.db"
-    busy_timeout: float = 30.0  # seconds a writer waits for another's write lock, then fails
-    log_level: str = "INFO"
-    max_articles: int = 0  # per outlet and crawl; 0 = no limit
+    # The defaults the crawl's settings have (crawlers/settings.py), so that each is set once.
+    db: str = crawl_policy.NEWSAGG_DB
+    busy_timeout: float = crawl_policy.NEWSAGG_BUSY_TIMEOUT  # seconds a writer waits for another's write lock, then fails
+    log_level: str = crawl_policy.LOG_LEVEL
+    max_articles: int = crawl_policy.NEWSAGG_MAX_ARTICLES  # per outlet and crawl; 0 = no limit
     download_timeout: float = crawl_policy.DOWNLOAD_TIMEOUT  # seconds per request
     contact: str = ""  # URL or e-mail address the User-Agent names, so that outlets can reach you
     outlets: dict[str, OutletSchedule] = field(default_factory=default_schedules)
@@ -159,7 +160,7 @@ def parse_config(raw: dict[str, Any], source: str = "<config>") -> Config:
     level = _pop_typed(log, "level", str, Config.log_level, "log", source).upper()
     if level not in LOG_LEVELS:
         raise ConfigError(f"{source}: log.level must be one of {', '.join(LOG_LEVELS)}, not {level!r}")
-    max_articles = _pop_typed(crawl, "max_articles", int, 0, "crawl", source)
+    max_articles = _pop_typed(crawl, "max_articles", int, Config.max_articles, "crawl", source)
     if max_articles < 0:
         raise ConfigError(f"{source}: crawl.max_articles must be 0 (no limit) or more")
     download_timeout = _pop_typed(crawl, "download_timeout", float, Config.download_timeout, "crawl", source)

@@ -25,13 +25,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from crawlers.locks import outlet_crawl_running
 from crawlers.outlets import DECLARED, resolve
 from db.runs import clear_schedule, publish_schedule
 from db.schema import connect
-from db.store import mark_run_interrupted, running_runs, transaction
+from db.store import store_error_message
 from scheduler.config import Config, ConfigError, load_config
-from scheduler.crawl import CrawlChild
+from scheduler.crawl import CrawlChild, settle_abandoned_runs
 from scheduler.options import config_option, db_option, load, open_frontier, open_store, redis_option, setup_logging
 
 if TYPE_CHECKING:
@@ -145,33 +144,6 @@ class StoreLock:
             self.fd = None
 
 
-# --- runs left behind ----------------------------------------------------------------
-
-def settle_abandoned_runs(db: str) -> list[dict[str, Any]]:
-    """Record 'running' rows whose crawl process is gone as interrupted; return the rows still live.
-
-    A run stays 'running' when its crawl child was killed together with its daemon
-    (kill -9, power loss). A live one belongs to another process: a crawl child that
-    outlived a killed daemon, or a `newsagg crawl` started by hand.
-    """
-    conn = connect(db)
-    try:
-        live, abandoned = [], []
-        for run in running_runs(conn):
-            (live if outlet_crawl_running(db, run["outlet"]) else abandoned).append(run)
-        if abandoned:
-            ended = iso(utc_now())
-            with transaction(conn):
-                for run in abandoned:
-                    reason = f"crawl process {run['pid']} ended without closing its run (found by the daemon)"
-                    mark_run_interrupted(conn, run["id"], ended, reason)
-            logger.warning("recorded %d run(s) left running by a dead crawl as interrupted: %s",
-                           len(abandoned), ", ".join(f"{run['outlet']} {run['run_id']}" for run in abandoned))
-        return live
-    finally:
-        conn.close()
-
-
 def jitter_for(interval_seconds: float, jitter_seconds: float) -> float:
     """The configured jitter, but never more than a tenth of the interval (short test intervals)."""
     return min(jitter_seconds, interval_seconds * JITTER_SHARE_OF_INTERVAL)
@@ -206,7 +178,10 @@ class Daemon:
         signal.signal(signal.SIGTERM, self._on_stop_signal)
         signal.signal(signal.SIGINT, self._on_stop_signal)
         signal.signal(signal.SIGHUP, self._on_reload_signal)
-        settle_abandoned_runs(self.db)
+        try:
+            settle_abandoned_runs(self.db, self.config.busy_timeout)
+        except sqlite3.Error as error:
+            raise RuntimeError(store_error_message(error, self.db, self.config.busy_timeout)) from None
         self.scheduler.start(paused=True)
         self._schedule()
         self.scheduler.resume()
@@ -270,13 +245,13 @@ class Daemon:
             for job in self.scheduler.get_jobs()
         ]
         try:
-            conn = connect(self.db)
+            conn = connect(self.db, self.config.busy_timeout)
             try:
                 publish_schedule(conn, jobs, iso(utc_now()))
             finally:
                 conn.close()
         except sqlite3.Error as error:  # only `newsagg status` reads it; crawling goes on
-            logger.warning("could not publish the schedule: %s", error)
+            logger.warning("could not publish the schedule: %s", store_error_message(error, self.db, self.config.busy_timeout))
 
     def reload(self) -> None:
         try:
@@ -300,11 +275,14 @@ class Daemon:
             return
         config = self.config
         try:
-            live = settle_abandoned_runs(self.db)
+            live = settle_abandoned_runs(self.db, config.busy_timeout)
         except RuntimeError as error:
             # A newer newsagg (an upgrade) migrated the store: exit non-zero so that the
             # service manager restarts the daemon on the new code.
             self.failure = str(error)
+            return
+        except sqlite3.Error as error:  # the next run tries again
+            logger.error("%s: %s; this run is skipped", outlet, store_error_message(error, self.db, config.busy_timeout))
             return
         if any(run["outlet"] == outlet for run in live):
             logger.info("%s: skipped, another crawl process is crawling it", outlet)
@@ -361,13 +339,13 @@ class Daemon:
             child.kill()
         self.scheduler.shutdown(wait=True)  # job threads record how their runs ended
         try:
-            conn = connect(self.db)
+            conn = connect(self.db, self.config.busy_timeout)
             try:
                 clear_schedule(conn)
             finally:
                 conn.close()
         except sqlite3.Error as error:
-            logger.warning("could not clear the schedule: %s", error)
+            logger.warning("could not clear the schedule: %s", store_error_message(error, self.db, self.config.busy_timeout))
         logger.info("daemon stopped")
 
 
@@ -402,7 +380,7 @@ def daemon(db_path: str | None, config_file: str | None, redis_url: str | None) 
     except OSError as error:
         raise click.ClickException(f"cannot lock the store {db}: {error}") from None
     try:
-        open_store(db).close()  # create or migrate the store before scheduling anything
+        open_store(db, busy_timeout=config.busy_timeout).close()  # create or migrate the store before scheduling anything
         Daemon(db, config_file, config, frontier).run()
     except RuntimeError as error:
         raise click.ClickException(str(error)) from None

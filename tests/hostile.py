@@ -1,14 +1,20 @@
-"""Helpers of the hostile tests: newsagg as a user runs it, and mounts of a test's own."""
+"""Helpers of the hostile tests: newsagg as a user runs it, mounts of a test's own, a store held by another."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from local_outlets import OutletServer, Reply
 
 NEWSAGG = [sys.executable, "-m", "scheduler"]
 # No config file of the machine's or the working directory's.
@@ -51,3 +57,50 @@ def one_error_line(stderr: str) -> str:
     lines = stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: "), stderr
     return lines[0]
+
+
+class WriteLockAtTheSecondPage:
+    """Answers the stand-in's pages; the second one asked for only once the first article is stored
+    and another connection holds the store's write lock (a long regroup, a backup): until release(),
+    or for ``seconds``."""
+
+    def __init__(self, server: OutletServer, db: Path, seconds: float | None = None):
+        self.db, self.seconds, self.asked, self.taken = db, seconds, 0, False
+        self.holder: sqlite3.Connection | None = None
+        self.counting, self.releasing = threading.Lock(), threading.Lock()
+        for page in server.pages:
+            server.routes[page.path] = self._answer(page.html)
+
+    def _answer(self, html: bytes) -> Callable[[object], Reply]:
+        def answer(handler: object) -> Reply:
+            with self.counting:  # the server answers each request in a thread of its own
+                self.asked += 1
+                second = self.asked == 2
+            if second:
+                self._wait_for_one_article()
+                self.holder = sqlite3.connect(self.db, isolation_level=None, check_same_thread=False)
+                self.holder.execute("BEGIN IMMEDIATE")
+                self.taken = True
+                if self.seconds is not None:
+                    threading.Timer(self.seconds, self.release).start()
+            return Reply(body=html, headers={"Content-Type": "text/html; charset=utf-8"})
+        return answer
+
+    def _wait_for_one_article(self) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            conn = sqlite3.connect(self.db)
+            try:
+                if conn.execute("SELECT count(*) FROM articles").fetchone()[0]:
+                    return
+            finally:
+                conn.close()
+            time.sleep(0.05)
+        raise AssertionError("the first article was never stored")
+
+    def release(self) -> None:
+        with self.releasing:
+            if self.holder is not None:
+                self.holder.execute("ROLLBACK")
+                self.holder.close()
+                self.holder = None

@@ -416,3 +416,76 @@ def test_a_killed_crawl_leaves_its_counts_so_far(db_path: Path) -> None:
         child.kill()
         child.wait(timeout=30)
     assert saved_counts() == ("running", 1, 1)  # what the daemon later records as interrupted
+
+
+def test_scrapy_check_runs_from_the_repo_root() -> None:
+    done = subprocess.run(["scrapy", "check"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+# One value of every kind the crawl takes from the config; each shows in what the crawl does.
+WHOLE_CONFIG = """
+[store]
+path = "{db}"
+busy_timeout = 5
+[log]
+level = "WARNING"
+[crawl]
+max_articles = 1
+download_timeout = 1
+contact = "mailto:news@example.org"
+[grouping]
+place_names = "en"
+"""
+SLOW_FEED = "/rssfeed.rdf"  # one of rosenheim24's feeds, answered long after the download timeout
+# (by far: the first grouping holds the reactor for seconds while it loads the gazetteer, and a reply
+# that arrived meanwhile is read before the timeout fires)
+SLOW_FEED_SECONDS = 10
+
+
+@pytest.mark.parametrize("path", ["newsagg crawl", "crawl child", "scrapy crawl from the repo root", "scrapy crawl elsewhere"])
+def test_every_crawl_path_takes_the_whole_config(tmp_path: Path, path: str) -> None:
+    db = tmp_path / "from-config.db"
+    config = tmp_path / "newsagg.toml"
+    config.write_text(WHOLE_CONFIG.format(db=db), encoding="utf-8")
+    with OutletServer("rosenheim24") as server:
+        server.routes[SLOW_FEED].delay = SLOW_FEED_SECONDS
+        env = {key: value for key, value in os.environ.items() if key != "NEWSAGG_CONFIG"} | outlet_env({"rosenheim24": server})
+        if path == "newsagg crawl":
+            command, cwd = [sys.executable, "-m", "scheduler", "crawl", "--outlet", "rosenheim24", "--config", str(config)], tmp_path
+        elif path == "crawl child":  # given only the file, as `newsagg crawl` and the daemon give it
+            command = [sys.executable, "-m", "crawlers.run", "--run-id", "r1", "--config", str(config), "rosenheim24"]
+            cwd = REPO
+        elif path == "scrapy crawl from the repo root":
+            command, cwd, env = ["scrapy", "crawl", "rosenheim24"], REPO, env | {"NEWSAGG_CONFIG": str(config)}
+        else:  # ./newsagg.toml of the working directory, as `newsagg crawl` reads it
+            command, cwd = ["scrapy", "crawl", "rosenheim24"], tmp_path
+            env |= {"SCRAPY_SETTINGS_MODULE": "crawlers.settings", "PYTHONPATH": str(REPO)}
+        done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr
+    conn = sqlite3.connect(db)  # store.path
+    try:
+        articles = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+        (errors,) = conn.execute("SELECT errors FROM crawl_runs").fetchone()
+        locations = [location for (location,) in conn.execute("SELECT location FROM stories")]
+    finally:
+        conn.close()
+    assert articles == 1  # crawl.max_articles
+    assert {headers.get("User-Agent") for _, _, headers in server.requests} == {  # crawl.contact
+        "newsagg/0.1 (news aggregation crawler; +mailto:news@example.org)"}
+    assert any(SLOW_FEED in error and "timed out after 1 s" in error for error in json.loads(errors))  # crawl.download_timeout
+    assert [location.rpartition(", ")[2] in ("France", "United Kingdom") for location in locations] == [True]  # grouping.place_names
+    assert "timed out after 1 s" in done.stderr and " done: " not in done.stderr  # log.level: warnings, no progress lines
+
+
+def test_scrapy_crawl_with_a_wrong_config_stops_in_one_line_creating_nothing(tmp_path: Path) -> None:
+    config = tmp_path / "newsagg.toml"
+    config.write_text("[crawl]\nmax_artciles = 3\n", encoding="utf-8")
+    env = {**os.environ, "NEWSAGG_CONFIG": str(config), "NEWSAGG_T_ONLINE_BASE_URL": "http://127.0.0.1:9"}
+    done = subprocess.run(["scrapy", "crawl", "t_online", "-s", f"NEWSAGG_DB={tmp_path / 'news.db'}"], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1] == f"Error: config: {config}: unknown key crawl.max_artciles"
+    assert not (tmp_path / "news.db").exists()

@@ -20,10 +20,10 @@ from crawlers.locks import outlet_crawl_running
 from crawlers.outlets import DECLARED
 from db.schema import MIGRATIONS, connect
 from db.store import start_run, transaction
+from hostile import WriteLockAtTheSecondPage
 from local_outlets import OutletServer, Reply, fixture_pages, local_outlets, outlet_env
-from scheduler.daemon import (
-    DaemonAlreadyRunning, StoreLock, jitter_for, running_daemon, settle_abandoned_runs,
-)
+from scheduler.crawl import settle_abandoned_runs
+from scheduler.daemon import DaemonAlreadyRunning, StoreLock, jitter_for, running_daemon
 from scheduler.status import gather_status
 
 # Generous: the suite runs on a loaded 2-core machine, and every run starts Scrapy.
@@ -283,6 +283,28 @@ def test_stop_signal_mid_crawl_stops_it_and_exits_0_within_30_s(start_daemon: St
     assert_store_intact_without_duplicates(daemon)
 
 
+# --- a busy store --------------------------------------------------------------------
+
+def test_a_store_held_past_the_busy_timeout_fails_one_run_in_one_line_and_the_next_completes(
+        start_daemon: StartDaemon, db_path: Path) -> None:
+    with local_outlets("rosenheim24") as servers:
+        lock = WriteLockAtTheSecondPage(servers["rosenheim24"], db_path, seconds=3)
+        try:
+            daemon = start_daemon(servers, schedule_config({"rosenheim24": FAST_INTERVAL_MINUTES}, "[store]\nbusy_timeout = 0.5\n"))
+            wait_until(lambda: daemon.article_count() == 2, "a later run to store the page the busy store refused")
+        finally:
+            lock.release()
+        assert daemon.process.poll() is None
+        log = daemon.log_text()
+    assert lock.taken
+    assert "Traceback" not in log
+    stopped = [line for line in log.splitlines() if "the crawl stops" in line]
+    assert len(stopped) == 1 and "held its write lock for more than 0.5 s" in stopped[0], log[-3000:]
+    statuses = [run["status"] for run in daemon.runs("rosenheim24")]
+    assert statuses[0] in ("interrupted", "failed") and "ok" in statuses
+    assert_store_intact_without_duplicates(daemon)
+
+
 # --- kill -9 ------------------------------------------------------------------------
 
 def test_kill_9_of_a_crawl_child_is_recorded_and_the_next_run_completes(start_daemon: StartDaemon) -> None:
@@ -377,7 +399,7 @@ def test_settling_abandoned_runs_leaves_live_crawls_alone(db_path: Path) -> None
         with transaction(conn):
             start_run(conn, "run-dead", "t_online", dead_pid.pid, "2026-01-01T00:00:00+00:00")
             start_run(conn, "run-live", "rosenheim24", live.pid, "2026-01-01T00:00:00+00:00")
-        still_live = settle_abandoned_runs(str(db_path))
+        still_live = settle_abandoned_runs(str(db_path), busy_timeout=5.0)
         statuses = {row["run_id"]: row["status"] for row in conn.execute("SELECT run_id, status FROM crawl_runs")}
         conn.close()
     finally:

@@ -22,6 +22,7 @@ from crawlers.discovery import MAX_FEED_ENTRIES
 from crawlers.outlets import DECLARED
 from db.schema import connect
 from db.store import OtherOutletsArticle, content_hash, transaction, upsert_article
+from hostile import WriteLockAtTheSecondPage
 from local_outlets import OutletServer, Reply, made_up_feed
 
 
@@ -193,3 +194,54 @@ def test_with_no_network_the_crawl_says_so_once_and_stops_asking_the_host(db_pat
     failed, errors = conn.execute("SELECT failed, errors FROM crawl_runs").fetchone()
     conn.close()
     assert failed == len(DECLARED["t_online"].feeds) and len(json.loads(errors)) == 1
+
+
+# --- a store another process holds ---------------------------------------------------------------
+
+def test_a_write_lock_held_past_the_busy_timeout_stops_the_crawl_in_one_line_keeping_what_it_stored(
+        crawl, db_path: Path) -> None:
+    with OutletServer("rosenheim24") as server:
+        lock = WriteLockAtTheSecondPage(server, db_path)
+        started = time.monotonic()
+        try:
+            outcome = crawl(server, config="[store]\nbusy_timeout = 0.5\n", timeout=60)
+        finally:
+            lock.release()
+        took = time.monotonic() - started
+        check = subprocess.run([sys.executable, "-m", "scheduler", "check", "--db", str(db_path)],
+                               capture_output=True, text=True, timeout=60)
+        stored_while_busy = outcome.articles()
+        again = crawl(server)  # the store is free again: the next crawl records the stopped run and stores the rest
+    assert lock.taken, "the second page was asked for"
+    assert took < 30, "writes waited 0.5 s at a time, not the built-in 30 s"
+    assert "Traceback" not in outcome.stderr
+    problems = [line for line in outcome.stderr.splitlines() if " WARNING " in line or " ERROR " in line]
+    assert len(problems) == 1, outcome.stderr[-3000:]
+    assert problems[0].endswith(
+        f"rosenheim24: store {db_path} is busy: another process held its write lock for more than 0.5 s "
+        "(store.busy_timeout in the config); the crawl stops and keeps the 1 article it stored before; "
+        "the rest is left for the next crawl")
+    assert outcome.returncode == 1
+    assert outcome.stderr.strip().splitlines()[-1] == "Error: interrupted: rosenheim24"
+    assert re.search(r"rosenheim24\s+interrupted", outcome.stdout)
+    assert len(stored_while_busy) == 1
+    assert check.returncode == 0, check.stdout + check.stderr  # its stories agree with their articles
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert [(run["status"], run["new"]) for run in again.rows("SELECT status, new FROM crawl_runs ORDER BY id")] == [
+        ("interrupted", 0), ("ok", 1)]
+    assert len(again.articles()) == 2
+    assert again.rows("PRAGMA integrity_check") == [{"integrity_check": "ok"}]
+
+
+def test_a_write_lock_held_shorter_than_the_busy_timeout_is_waited_for(crawl, db_path: Path) -> None:
+    with OutletServer("rosenheim24") as server:
+        lock = WriteLockAtTheSecondPage(server, db_path, seconds=2)
+        try:
+            outcome = crawl(server, config="[store]\nbusy_timeout = 20\n", timeout=90)
+        finally:
+            lock.release()
+    assert lock.taken, "the second page was asked for"
+    assert outcome.returncode == 0, outcome.stderr[-3000:]
+    assert "busy" not in outcome.stderr
+    assert outcome.run("rosenheim24")["status"] == "ok"
+    assert len(outcome.articles()) == len(server.pages) == 2
