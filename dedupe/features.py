@@ -7,6 +7,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from db.dates import epoch_seconds
@@ -42,8 +43,12 @@ class ArticleFeatures:
 
     def blocking_terms(self, count: int, min_weight: float) -> list[str]:
         """The most distinctive terms, the keys under which candidate stories are looked up."""
-        ranked = sorted(self.vector.items(), key=lambda item: (-item[1], item[0]))
-        return [key for key, weight in ranked[:count] if weight >= min_weight]
+        return [key for key, weight in self._ranked_terms[:count] if weight >= min_weight]
+
+    @cached_property
+    def _ranked_terms(self) -> list[tuple[str, float]]:
+        # Looked up when the article is matched and again when it is indexed.
+        return sorted(self.vector.items(), key=lambda item: (-item[1], item[0]))
 
 
 def _headline_and_run_on(title: str) -> tuple[str, str]:

@@ -35,6 +35,7 @@ FURNITURE_SHARE = 0.25     # … and weighs nothing once it is on this share of 
 ArticlesBetween = Callable[[float, float], Iterable[Mapping[str, Any]]]
 TermsOf = Callable[[Mapping[str, Any]], Iterable[str]]
 DayCounts = dict[str, tuple[int, Counter[str]]]   # outlet → (its articles, on how many each term is)
+_NOTHING: tuple[int, Counter[str]] = (0, Counter())   # an outlet's day without articles (never changed)
 
 
 class KeptDays(Protocol):
@@ -71,7 +72,7 @@ class FurnitureProfiles:
         day = int(moment // DAY)
         key = (outlet, day)
         if key not in self.kept:
-            days = [self._day(earlier).get(outlet, (0, Counter())) for earlier in range(day - PROFILE_DAYS, day)]
+            days = [self._day(earlier).get(outlet, _NOTHING) for earlier in range(day - PROFILE_DAYS, day)]
             articles = sum(day_articles for day_articles, _ in days)
             counts = Counter[str]()
             if articles >= MIN_ARTICLES:

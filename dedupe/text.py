@@ -161,11 +161,14 @@ _REPAIR = ftfy.TextFixerConfig(uncurl_quotes=False, explain=False)
 # Mojibake someone ran through NFKC before us: "Ã¼" (ü read as Latin-1) became "Ã1⁄4", which ftfy
 # no longer recognises; putting the fraction back lets it decode the ü.
 _FRACTIONS = {"1\u20444": "¼", "1\u20442": "½", "3\u20444": "¾"}
+_ASCII_TO_REPAIR = re.compile(r"[\x00-\x08\x0b-\x1f\x7f&]")
 _NFKC_FRACTION = re.compile(f"(?<=[ÃÂ])(?:{'|'.join(_FRACTIONS)})")
 
 
 def repair(text: str) -> str:
     """The text with mojibake ("fÃ¼r") and HTML entities decoded, in NFC; quotes as they were."""
+    if text.isascii() and not _ASCII_TO_REPAIR.search(text):
+        return text   # no mojibake, entity, control character or CR in it: nothing ftfy would change
     text = _NFKC_FRACTION.sub(lambda match: _FRACTIONS[match.group()], text)
     return ftfy.fix_text(text, _REPAIR)
 
