@@ -59,7 +59,7 @@ class DaemonSettings:
 @dataclass(frozen=True)
 class ClusterSettings:
     redis_url: str = ""  # e.g. "redis://:secret@10.0.0.5:6379/0"; empty: no cluster, `newsagg crawl` and the daemon crawl here
-    lease_seconds: float = 30.0  # a killed worker's requests go back to the queue after this
+    lease_seconds: float = crawl_policy.NEWSAGG_LEASE_SECONDS  # a killed worker's requests go back to the queue after this
 
 
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")

@@ -22,8 +22,8 @@ from crawlers.discovery import MAX_FEED_ENTRIES
 from crawlers.outlets import DECLARED
 from db.schema import connect
 from db.store import OtherOutletsArticle, content_hash, transaction, upsert_article
-from hostile import WriteLockAtTheSecondPage
-from local_outlets import OutletServer, Reply, made_up_feed
+from hostile import WriteLockAtTheSecondPage, needs_mount_namespace, with_own_mounts
+from local_outlets import OutletServer, Reply, made_up_feed, outlet_env
 
 
 def _t_online_page(server: OutletServer) -> tuple[str, bytes]:
@@ -245,3 +245,32 @@ def test_a_write_lock_held_shorter_than_the_busy_timeout_is_waited_for(crawl, db
     assert "busy" not in outcome.stderr
     assert outcome.run("rosenheim24")["status"] == "ok"
     assert len(outcome.articles()) == len(server.pages) == 2
+
+
+@needs_mount_namespace
+def test_a_disk_that_fills_during_a_crawl_stops_it_in_one_line_keeping_what_it_stored(tmp_path: Path) -> None:
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    with OutletServer("rosenheim24") as server:
+        moved = " ".join(f"{name}={value}" for name, value in outlet_env({"rosenheim24": server}).items())
+        done = with_own_mounts(
+            'mount -t tmpfs -o size=4m tmpfs "$1"\n'
+            'python -c "import sys; from db.schema import connect; connect(sys.argv[1]).close()" "$1/news.db"\n'
+            # About 200 kB left: room for some of the crawl's writes, not for all.
+            'dd if=/dev/zero of="$1/filler" bs=1024 count=$(( $(df -k --output=avail "$1" | tail -1) - 200 )) 2>/dev/null\n'
+            f'env {moved} $NEWSAGG crawl --db "$1/news.db" --outlet rosenheim24 >/dev/null || echo "exit $?"\n'
+            'rm "$1/filler"\n'
+            '$NEWSAGG check --db "$1/news.db" >/dev/null && python -c "import sqlite3, sys; '
+            'print(sqlite3.connect(sys.argv[1]).execute(\'select count(*) from articles\').fetchone()[0])" "$1/news.db"\n',
+            disk)
+    exit_line, stored = done.stdout.splitlines()
+    assert exit_line == "exit 1", done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    problems = [line for line in done.stderr.splitlines() if " WARNING " in line or " ERROR " in line]
+    assert len(problems) == 1, done.stderr[-3000:]
+    kept = re.search(rf"rosenheim24: store {disk}/news.db: disk full \([\d.,]+ (bytes|kB) free on its disk\); "
+                     r"the crawl stops and keeps the (\d+) articles? it stored before; the rest is left for the next crawl$",
+                     problems[0])
+    assert kept, problems[0]
+    assert int(stored) == int(kept.group(2)) < len(server.pages)
+
