@@ -39,6 +39,11 @@ _MONTHS = {
 # "03.08.2026", "07.08.26", "3.8." — a day and month with the closing period (so "19.30 Uhr" is no date).
 _NUMERIC_DATE = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(?:(\d{4}|\d{2})\b)?")
 _NAMED_DATE = re.compile(rf"\b(\d{{1,2}})\.\s?({'|'.join(_MONTHS)})\b|\b({'|'.join(_MONTHS)}) (\d{{1,2}})\b", re.IGNORECASE)
+# Days a reader knows by name: "in der Silvesternacht", "an Heiligabend", "zum Jahreswechsel".
+_FEASTS = {"silvester": (12, 31), "jahreswechsel": (12, 31), "neujahr": (1, 1), "neujahrstag": (1, 1),
+           "heiligabend": (12, 24), "new year's eve": (12, 31), "new year's day": (1, 1), "christmas eve": (12, 24)}
+_FEAST = re.compile(r"\b(silvester|jahreswechsel|neujahr(?:stag)?|heiligabend|new year's eve|new year's day|christmas eve)"
+                    r"(?:s|nacht|abend|tag|einsatz)?\b", re.IGNORECASE)
 _WEEKDAYS = {"montag": 0, "dienstag": 1, "mittwoch": 2, "donnerstag": 3, "freitag": 4, "samstag": 5, "sonnabend": 5,
              "sonntag": 6, "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5,
              "sunday": 6}
@@ -127,7 +132,19 @@ def _days(text: str, published: date | None) -> frozenset[date]:
     for match in _NAMED_DATE.finditer(text):
         day_text, month_text = (match.group(1), match.group(2)) if match.group(1) else (match.group(4), match.group(3))
         found.add(_day(int(day_text), _MONTHS[month_text.casefold()], None, year))
-    return frozenset(day for day in found if day is not None)
+    for match in _FEAST.finditer(text):
+        month, day = _FEASTS[match.group(1).casefold()]
+        found.add(_day(day, month, None, year))
+    # A day named without its year is the last one up to publication ("31. Dezember" on 3 January).
+    return frozenset(day if not published or day <= published + timedelta(days=1) else _year_before(day)
+                     for day in found if day is not None)
+
+
+def _year_before(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:   # 29 February
+        return day - timedelta(days=365)
 
 
 def _weekdays(text: str, published: date) -> frozenset[date]:

@@ -304,6 +304,25 @@ def test_a_follow_up_of_one_member_at_a_storys_edge_does_not_join_that_story(sto
     assert stories[later["url"]] != stories[cat["url"]]
 
 
+@pytest.mark.parametrize("named_day", ["in der Silvesternacht", "am 31. Dezember"])
+def test_a_follow_up_naming_new_years_eve_joins_the_report_of_that_night_days_later(store, tmp_path, named_day):
+    # Made up for this test: an office's report on New Year's Eve, and its follow-up five days
+    # later that names the night by name or by its date without a year.
+    office = "made-up-polizei"
+    first = {"url": "https://made-up.invalid/polizei/1", "outlet": office,
+             "title": "Kugelbombe auf dem Emstaler Platz gezündet: Polizist schwer verletzt",
+             "body": "In der Silvesternacht zündeten Unbekannte auf dem Emstaler Platz in Tegel eine Kugelbombe. "
+                     "Ein Polizist wurde durch die Explosion schwer verletzt.",
+             "published": "2025-01-01T09:00:00+01:00"}
+    follow_up = {"url": "https://made-up.invalid/polizei/2", "outlet": office,
+                 "title": "Kugelbombe auf dem Emstaler Platz: Tatverdächtiger ermittelt",
+                 "body": f"Nach der Explosion einer Kugelbombe {named_day} auf dem Emstaler Platz in Tegel, bei der "
+                         "ein Polizist schwer verletzt wurde, ermittelte die Polizei einen Tatverdächtigen.",
+                 "published": "2025-01-06T14:00:00+01:00"}
+    stories = imported(store, tmp_path, police_releases() + [first, follow_up])
+    assert stories[first["url"]] == stories[follow_up["url"]]
+
+
 def test_a_newspaper_report_of_a_police_release_joins_its_story(store, tmp_path):
     release = next(row for row in police_releases() if row["title"].startswith("Raub am Modeon"))
     # Made up for this test: a regional paper's rewrite of the release, as such papers print them.
