@@ -206,25 +206,30 @@ def categorise(headlines: Iterable[str], texts: Iterable[str], language: str | N
     votes: Counter[str] = Counter()
     total: Counter[str] = Counter()
     for headline, text in sources:
-        scores = Counter(dict(_cue_scores(headline, language, TITLE_WORDS)))
-        scores.update(dict(_cue_scores(text, language, 0)))
-        category = _decide(scores)
+        category, scores = _source_category(headline, text, language)
         votes[category] += SILENT_VOTE if category == OTHER else 1
-        total.update(scores)
+        for name, score in scores:
+            total[name] += score
     if not votes:
         return OTHER
     return max(votes, key=lambda category: (votes[category], total[category], category != OTHER))
 
 
 @lru_cache(maxsize=50_000)
+def _source_category(headline: str, text: str, language: str) -> tuple[str, tuple[tuple[str, float], ...]]:
+    """One source's category and cue evidence (cached: a story's sources are read again each time
+    it gains one, so its cost grows with the sources it gains, not with all it has)."""
+    scores = Counter(dict(_cue_scores(headline, language, TITLE_WORDS)))
+    scores.update(dict(_cue_scores(text, language, 0)))
+    return _decide(scores), tuple(scores.items())
+
+
 def _tokens(text: str) -> tuple[str, ...]:
     return tuple(fold(token) for token in words(text))
 
 
-@lru_cache(maxsize=50_000)
 def _cue_scores(text: str, language: str, title_words: int) -> tuple[tuple[str, float], ...]:
-    """Cue evidence per category in one text whose first ``title_words`` words are a headline's
-    (cached: a story's texts are read again at every refresh)."""
+    """Cue evidence per category in one text whose first ``title_words`` words are a headline's."""
     scores: Counter[str] = Counter()
     for position, token in enumerate(_tokens(text)):
         cue = _cue(token, language)

@@ -117,9 +117,9 @@ def locate(datelines: Iterable[str], headlines: Iterable[str], leads: Iterable[s
     headlines, leads = list(headlines), list(leads)
     datelines = [*datelines, *(found for text in headlines + leads for found in _datelines_in(text, language))]
     # A title with text run on after its headline: only the headline counts as one.
-    split = [split_headline(headline, language) for headline in headlines]
-    headlines, leads = [headline for headline, _ in split], [*leads, *(run_on for _, run_on in split if run_on)]
-    headlines, leads = [normalise(text) for text in headlines], [normalise(text) for text in leads]
+    titles = [_title_parts(headline, language) for headline in headlines]
+    headlines = [headline for headline, _ in titles]
+    leads = [*(_normalised(lead) for lead in leads), *(run_on for _, run_on in titles if run_on is not None)]
     persons = {name for text in headlines + leads for name in _persons_in(text, language)}
     scores = _mention_scores(headlines, leads, language, persons)
     places = [place for dateline in datelines if (place := _dateline_place(dateline, language))]
@@ -133,6 +133,20 @@ def locate(datelines: Iterable[str], headlines: Iterable[str], leads: Iterable[s
     order = {place: -position for position, place in enumerate(scores)}
     best = max(scores, key=lambda place: (_support(place, scores), not place.is_country, order[place]))
     return _label(best, scores, names_language)
+
+
+@lru_cache(maxsize=50_000)
+def _title_parts(title: str, language: str) -> tuple[str, str | None]:
+    """A title's headline and the text run on after it (None when there is none), normalised
+    (cached, as the other texts' readings are: a story's sources are read again each time it
+    gains one, so its cost grows with the sources it gains, not with all it has)."""
+    headline, run_on = split_headline(title, language)
+    return normalise(headline), normalise(run_on) if run_on else None
+
+
+@lru_cache(maxsize=50_000)
+def _normalised(text: str) -> str:
+    return normalise(text)
 
 
 def dateline_of(text: str) -> str | None:
@@ -179,6 +193,7 @@ def _datelines_in(text: str, language: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+@lru_cache(maxsize=50_000)
 def _dateline_place(dateline: str, language: str) -> Place | None:
     """The dateline's place: the first one named ("Bagdad/Washington"), unless the first is at home
     and a later one abroad: "München/London" is written in Munich about London."""
@@ -199,10 +214,17 @@ def _mention_scores(headlines: list[str], leads: list[str], language: str, perso
     scores: Counter[Place] = Counter()
     for weight, passages in ((TITLE_WEIGHT, headlines), (1, leads)):
         for passage in passages:
-            for place in places_in(passage, language):
+            for place, share in _mentions(passage, language):
                 if place.name not in persons:
-                    scores[place._replace(modifier=False)] += weight * (MODIFIER_WEIGHT if place.modifier else 1)
+                    scores[place] += weight * share
     return scores
+
+
+@lru_cache(maxsize=50_000)
+def _mentions(passage: str, language: str) -> tuple[tuple[Place, float], ...]:
+    """The places a passage names, each with the share of a mention it counts for."""
+    return tuple((place._replace(modifier=False), MODIFIER_WEIGHT if place.modifier else 1)
+                 for place in places_in(passage, language))
 
 
 def _support(place: Place, scores: Counter[Place]) -> float:

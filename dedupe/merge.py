@@ -7,6 +7,7 @@ only white space tidied); the matching keys of ``dedupe.text.normalise`` never r
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from operator import mul
 from typing import Any, NamedTuple
 
 from rapidfuzz import fuzz
@@ -24,12 +25,15 @@ ATTRIBUTION = {"de": "Laut {outlet}: {text}", "en": "According to {outlet}: {tex
 KEPT_SOURCE_TEXTS = 20_000   # sources whose tidied text is kept (the stories a process is working on)
 _SOURCE_TEXTS: dict[tuple[int, str | None, str], "SourceText"] = {}
 MIN_PARAGRAPH_WORDS = 3   # a line with fewer words (page furniture aside) is no paragraph of text
+OPENING_BODY_CHARS = 1000   # the start of a body that category and places are read from
 
 
 class SourceText(NamedTuple):
     headline: str
     teaser: str | None
     paragraphs: list[str]   # its text: what its "title" ran on after the headline (where it did), then its body
+    opening: str            # its teaser and the start of its body, as written: what category and places are read from
+    dateline: str | None
 
 
 def merged_story(members: Sequence[Mapping[str, Any]], known: Mapping[int, ArticleFeatures] | None = None,
@@ -46,13 +50,14 @@ def merged_story(members: Sequence[Mapping[str, Any]], known: Mapping[int, Artic
     texts = {member["id"]: _source_text(member, features[member["id"]].language) for member in sources}
     title = texts[representative["id"]].headline
     teaser, after_lead = _teaser(sources, texts)
+    headlines, openings = [m["title"] for m in originals], [texts[m["id"]].opening for m in originals]
+    datelines = [dateline for m in originals if (dateline := texts[m["id"]].dateline)]
     return {
         "title": title,
         "teaser": teaser,
         "body": _attributed_body(sources, texts, after_lead, [title, teaser or ""], language),
-        "category": categorise([m["title"] for m in originals], [_lead(m) for m in originals], language),
-        "location": locate(_datelines(originals), [m["title"] for m in originals], [_lead(m) for m in originals], language,
-                           names_language=place_names),
+        "category": categorise(headlines, openings, language),
+        "location": locate(datelines, headlines, openings, language, names_language=place_names),
         **story_counts(members),
         "representative_article_id": representative["id"],
     }
@@ -74,20 +79,24 @@ def _most_representative(members: Sequence[Mapping[str, Any]], features: Mapping
 
     def closeness(member: Mapping[str, Any]) -> float:
         item = features[member["id"]]
-        return sum(value * total.get(key, 0.0) for key, value in item.vector.items()) / (item.norm or 1.0)
+        return sum(map(mul, item.vector.values(), map(total.__getitem__, item.vector))) / (item.norm or 1.0)
 
-    return max(members, key=lambda member: (closeness(member), -members.index(member)))
+    best = max(enumerate(members), key=lambda numbered: (closeness(numbered[1]), -numbered[0]))
+    return best[1]
 
 
 def _source_text(member: Mapping[str, Any], language: str) -> SourceText:
-    """A source's headline, teaser and paragraphs of text, white space tidied (kept by content
-    hash: a crawl rewrites a story at each article it gains, and reads every source again)."""
+    """A source's headline, teaser and paragraphs of text, white space tidied, its opening and
+    dateline (kept by content hash: a crawl rewrites a story at each article it gains, and reads
+    every source again)."""
     key = (member["id"], member.get("content_hash"), language)
     if key[1] and key in _SOURCE_TEXTS:
         return _SOURCE_TEXTS[key]
     headline, run_on = split_headline(member["title"], language)
     text = SourceText(headline, tidy(member["teaser"] or "") or None,
-                      _text_paragraphs(run_on) + _text_paragraphs(member["body"] or ""))
+                      _text_paragraphs(run_on) + _text_paragraphs(member["body"] or ""),
+                      " ".join(filter(None, [member["teaser"], (member["body"] or "")[:OPENING_BODY_CHARS]])),
+                      member["dateline"] or dateline_of(member["body"] or member["teaser"] or ""))
     if key[1]:
         if len(_SOURCE_TEXTS) >= KEPT_SOURCE_TEXTS:
             del _SOURCE_TEXTS[next(iter(_SOURCE_TEXTS))]
@@ -114,19 +123,6 @@ def _teaser(sources: Sequence[Mapping[str, Any]], texts: Mapping[int, SourceText
             if lead:
                 return lead, {member["id"]: after}
     return None, {}
-
-
-def _lead(member: Mapping[str, Any]) -> str:
-    return " ".join(filter(None, [member["teaser"], (member["body"] or "")[:1000]]))
-
-
-def _datelines(members: Sequence[Mapping[str, Any]]) -> list[str]:
-    found = []
-    for member in members:
-        dateline = member["dateline"] or dateline_of(member["body"] or member["teaser"] or "")
-        if dateline:
-            found.append(dateline)
-    return found
 
 
 def _attributed_body(sources: Sequence[Mapping[str, Any]], texts: Mapping[int, SourceText],
