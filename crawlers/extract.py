@@ -53,7 +53,7 @@ _BOMS = (
 _ARTICLE_TYPES = ("BlogPosting", "LiveBlogPosting")  # besides every type ending in "Article"
 _OUTLET_NAME_MIN_INSIDE = 5  # shorter outlet names ("blz") count only as a whole author name
 _AUTHOR_SEPARATORS = re.compile(r"\s*(?:[,;/&|]|\bund\b|\band\b)\s*")
-_BYLINE_PREFIX = re.compile(r"^(?:von|by)\s*:?\s+", re.IGNORECASE)
+_BYLINE_PREFIX = re.compile(r"^(?:von|by)\b\s*:?\s*", re.IGNORECASE)  # alone, it is a label: no name
 # A read-more line names itself and then links: "Lesen Sie auch: <a>…</a>", "Auch interessant » <a>…</a>".
 _READ_MORE = re.compile(
     r"(?:Lesen Sie (?:auch|mehr|hier)|Auch interessant|Mehr zum Thema|Das könnte Sie auch interessieren"
@@ -69,11 +69,38 @@ _TITLE_SEPARATOR = re.compile(r"\s+[|–—-]\s+")
 _TITLE_SUFFIX = re.compile(r"\s*[|–—-]\s+\S")
 
 _PUBLISHED_META = (
-    "article:published_time", "og:article:published_time", "datepublished", "date", "pubdate", "publishdate",
-    "publish-date", "dc.date.issued", "dcterms.issued", "parsely-pub-date", "sailthru.date",
+    "article:published_time", "og:article:published_time", "og:published_time", "datepublished", "date", "pubdate",
+    "publishdate", "publish-date", "publish_date", "publication_date", "date_published", "dc.date.issued",
+    "dcterms.issued", "dc.date", "dcterms.date", "dc.date.created", "dcterms.created", "parsely-pub-date",
+    "sailthru.date",
 )
-# Last resorts: the time element the page marks as the publication time, else the article's first one.
-_PUBLISHED_IN_DOM = ("//time[@itemprop='datePublished']/@datetime", "//article//time/@datetime")
+# Last resorts: the element the page marks as the publication time (schema.org microdata, HTML's
+# pubdate, hAtom's "published"), else the article's first time element.
+_PUBLISHED_IN_DOM = (
+    "//*[@itemprop='datePublished']/@datetime | //*[@itemprop='datePublished'][not(self::meta)]/@content",
+    "//time[@pubdate]/@datetime",
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' published ')]/@datetime"
+    " | //abbr[contains(concat(' ', normalize-space(@class), ' '), ' published ')]/@title",
+    "//article//time/@datetime",
+    "//time/@datetime",
+    "//article//time",  # a time element without a datetime: its text ("11.07.2026, 09:30 Uhr")
+)
+# Then the fields the page labels in words: "<li><strong>Datum</strong> 28.04.2023</li>",
+# "<dt>Autorin/Autor</dt><dd>…</dd>", "Von: <a>…</a>, <a>…</a>" (a label alone in its text node, or
+# followed by a colon and the value).
+# A label followed by its value in one text node needs a colon where the label word also starts
+# sentences ("Von der Leyen sagte …"): the group "colon" is None then; a date label needs none.
+_DATE_LABEL = re.compile(r"(?:Datum|(?:Veröffentlicht|Erschienen|Publiziert|Erstellt)(?: am)?)\b\s*(?P<colon>:?)\s*")
+_AUTHOR_LABEL = re.compile(r"(?:Autor(?:in)?(?:nen|en)?(?:/Autor(?:in)?)?|Von)\b\s*(?P<colon>:)?\s*")
+_LABEL_WORDS = ("Datum", "Veröffentlicht", "Erschienen", "Publiziert", "Erstellt", "Autor", "Von")
+# and after them, the first element named as a date that shows one, outside teasers of other articles
+# ("<span class="article__date">05.08.2024, 20:59 Uhr</span>")
+_DATE_BOXES = (
+    "//*[contains(@class, 'date') or contains(@class, 'datum') or contains(@class, 'time')]"
+    "[not(*[contains(@class, 'date') or contains(@class, 'datum') or contains(@class, 'time')])]"
+    "[string-length(normalize-space()) < 80][not(ancestor-or-self::*[contains(@class, 'teaser')])]"
+)
+_NEXT_LABEL = re.compile(r"\s*[;|]?\s*\b[A-ZÄÖÜ][\w ]{1,30}:\s.*$")  # "Von: Anna Muster; Fotos: …" ends at "Fotos:"
 
 # Last resort for authors: links to author pages in the byline of the page's (first) article.
 _BYLINE_LINKS = (
@@ -83,8 +110,11 @@ _BYLINE_LINKS = (
 _BYLINE_BOXES = (
     "//*[contains(@class, 'author') or contains(@class, 'byline')]"
     "[not(.//*[contains(@class, 'author') or contains(@class, 'byline')])]"
+    "[not(ancestor-or-self::*[contains(@class, 'teaser')])]"  # another article's byline
 )
 _BYLINE_MAX_CHARS = 80  # longer, it is an author's biography or a box of their articles
+# schema.org microdata: the author item's name, else its text
+_MICRODATA_AUTHORS = "//*[@itemprop='author'][not(self::meta)]"
 
 # Generic reading, for pages no template version matches.
 # Where a page has neither <article> nor <main>, the element its markup names as the article's text
@@ -565,9 +595,12 @@ class _Page:
         if declared:
             meta_names = _split_names(self.meta.get("author", []))
             people = _people(declared, self._outlet_names)
-            if people or not meta_names or _people(meta_names, self._outlet_names) != _unique(meta_names):
+            if people:
                 return people
-            return _unique(meta_names)
+            if meta_names and _people(meta_names, self._outlet_names) == _unique(meta_names):
+                return _unique(meta_names)
+            # the outlet is declared the author, yet the byline the reader sees may say "Von <name>"
+            return _people(_split_names(self._stated_bylines()[:1]), self._outlet_names)
         for names in self._undeclared_authors():
             people = _people(names, self._outlet_names)
             if people:
@@ -579,9 +612,18 @@ class _Page:
         yield _split_names(self.meta.get("article:author", []))
         yield _split_names(self.template_texts("authors"))
         yield _split_names(self.meta.get("author", []))
+        yield _split_names(map(_microdata_name, _select(self.root, _MICRODATA_AUTHORS)))
         yield _split_names(map(_text, _select(self.root, _BYLINE_LINKS)))
-        bylines = map(_text, _select(self.root, _BYLINE_BOXES))
-        yield _split_names(text for text in bylines if len(text) <= _BYLINE_MAX_CHARS)
+        yield _split_names(self._byline_texts())
+        yield _split_names(_labelled_values(self.root, _AUTHOR_LABEL)[:1])
+
+    def _byline_texts(self) -> list[str]:
+        """The short texts of the elements named as a byline, in page order."""
+        return [text for text in map(_text, _select(self.root, _BYLINE_BOXES)) if text and len(text) <= _BYLINE_MAX_CHARS]
+
+    def _stated_bylines(self) -> list[str]:
+        """Bylines that state the authorship in words: "Von Anna Muster"."""
+        return [text for text in self._byline_texts() if _BYLINE_PREFIX.match(text)]
 
     @cached_property
     def _outlet_names(self) -> set[str]:
@@ -592,7 +634,7 @@ class _Page:
                 names.extend(name for name in [node.get("name"), *_listed(node.get("alternateName"))] if name)
         for address in (self.canonical_url, self.url):
             host = (urlsplit(address).hostname or "").removeprefix("www.")
-            names.extend([host, host.rsplit(".", 1)[0]])
+            names.extend([host, *host.split(".")[:-1]])  # "www1.wdr.de": "wdr" too
         return {squeezed for squeezed in map(_squeeze, names) if len(squeezed) > 2}
 
     @property
@@ -609,7 +651,9 @@ class _Page:
         # pages whose JSON-LD holds no article object may still date the page (a WebPage, say)
         yield next((node["datePublished"] for node in self.ld_objects if "datePublished" in node), None)
         for expression in _PUBLISHED_IN_DOM:
-            yield from _select(self.root, expression)[:1]
+            yield from map(_text, _select(self.root, expression)[:1])
+        yield from _labelled_values(self.root, _DATE_LABEL)[:1]
+        yield from map(_text, _select(self.root, _DATE_BOXES))
 
     @property
     def section(self) -> str | None:
@@ -784,6 +828,55 @@ def _ld_body(article_body: Any) -> list[str]:
     if len(paragraphs) == 1:
         paragraphs = text.splitlines()
     return [paragraph for paragraph in map(_clean, paragraphs) if paragraph]
+
+
+def _microdata_name(author: lxml.html.HtmlElement) -> str:
+    """A microdata author's name: its itemprop="name" (text or content), else its text."""
+    name = _select(author, ".//*[@itemprop='name']")
+    if name:
+        return name[0].get("content") or _text(name[0])
+    return author.get("content") or _text(author)
+
+
+def _labelled_values(root: lxml.html.HtmlElement, label: re.Pattern[str]) -> list[str]:
+    """The values the page labels with ``label`` in words, in page order: the text after the label
+    in the element that holds it ("<li><strong>Datum</strong> 28.04.2023</li>", "Von: <a>…</a>"),
+    or the <dd> after a <dt> holding the label alone."""
+    values = []
+    for holder, node in _label_texts(root):
+        text = " ".join(node.split())
+        labelled = label.match(text)
+        if labelled is None or (labelled.end() < len(text) and labelled["colon"] is None):
+            continue
+        while holder is not None and len(_text(holder)) <= labelled.end() and holder.tag != "dt":
+            holder = holder.getparent()
+        if holder is None:
+            continue
+        if holder.tag == "dt":
+            following = holder.getnext()
+            value = _text(following) if following is not None and following.tag == "dd" else ""
+        else:
+            text = _text(holder)
+            shown = label.match(text)
+            value = text[shown.end() :] if shown else ""
+        value = _NEXT_LABEL.sub("", value).strip(" :")
+        if value and len(value) <= _BYLINE_MAX_CHARS:
+            values.append(value)
+    return values
+
+
+def _label_texts(root: lxml.html.HtmlElement) -> Iterator[tuple[lxml.html.HtmlElement, str]]:
+    """The visible text nodes of the page's body that start with a label word, each with the element
+    that holds it (a loop over the elements: an XPath over every text node costs three times as much)."""
+    for body in root.iterchildren("body"):
+        for element in body.iter():
+            if not isinstance(element.tag, str):
+                continue
+            if element.text and element.tag not in _INVISIBLE and element.text.lstrip().startswith(_LABEL_WORDS):
+                yield element, element.text
+            parent = element.getparent()
+            if element.tail and parent is not None and element.tail.lstrip().startswith(_LABEL_WORDS):
+                yield parent, element.tail
 
 
 def _ld_names(value: Any) -> list[str]:

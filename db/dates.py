@@ -25,6 +25,17 @@ _JS_DATE = re.compile(r"\w{3} (\w{3} \d{1,2} \d{4} \d{2}:\d{2}:\d{2}) GMT([+-]\d
 _RFC_2822_DATE = re.compile(r"[A-Z][a-z]{2}, \d")  # "Fri, 28 Apr 2023 18:16:04 +0200" (feeds, some meta tags)
 # The dates pages show: "28.04.2023, 18:16 Uhr", "Erstellt: 28.04.2023 - 18:16"
 GERMAN_DATE = re.compile(r"(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>\d{4})(?:\D{1,12}?(?P<hour>\d{1,2})[:.](?P<minute>\d{2}))?")
+# and with the month's name: "28. April 2023, 05:00 Uhr", "13. Mai 2026 um 15:44", "3. Okt. 2025"
+_GERMAN_MONTHS = {
+    "jan": 1, "feb": 2, "mär": 3, "mae": 3, "apr": 4, "mai": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "okt": 10,
+    "nov": 11, "dez": 12,
+}
+_GERMAN_NAMED_DATE = re.compile(
+    r"(?P<day>\d{1,2})\.\s*(?P<month>Jan(?:uar)?|Feb(?:ruar)?|M(?:ä|ae)rz?|Apr(?:il)?|Mai|Jun[io]?|Jul[io]?|Aug(?:ust)?"
+    r"|Sep(?:t(?:ember)?)?|Okt(?:ober)?|Nov(?:ember)?|Dez(?:ember)?)\.?\s+(?P<year>\d{4})"
+    r"(?:\D{1,12}?(?P<hour>\d{1,2})[:.](?P<minute>\d{2}))?",
+    re.IGNORECASE,
+)
 _ZONE_NAMES = {"CET": "+01:00", "MEZ": "+01:00", "CEST": "+02:00", "MESZ": "+02:00", "UTC": "+00:00", "GMT": "+00:00"}
 _ZONE_SUFFIX = re.compile(r"\s*(?:\[[\w/+-]+\]|(?P<name>CEST|CET|MESZ|MEZ|UTC|GMT))$")  # "…+02:00[Europe/Berlin]", "…CEST"
 
@@ -39,7 +50,7 @@ def parse_datetime(value: Any) -> datetime | None:
 
     Reads ISO 8601 with or without a colon in the offset, "Z", a space instead of "T", a zone
     name ("CEST") or bracketed zone ("[Europe/Berlin]") after it; RFC 2822 dates; JavaScript's
-    Date.toString(); and the German dates pages show ("28.04.2023, 18:16 Uhr").
+    Date.toString(); and the German dates pages show ("28.04.2023, 18:16 Uhr", "28. April 2023, 18:16 Uhr").
     """
     if not isinstance(value, str):
         return None
@@ -107,6 +118,9 @@ def _datetime_of(text: str) -> datetime | None:
     if german := GERMAN_DATE.search(text):
         parts = {name: int(number) for name, number in german.groupdict(default="0").items()}
         return datetime(**parts)
+    if named := _GERMAN_NAMED_DATE.search(text):
+        parts = {name: int(number) for name, number in named.groupdict(default="0").items() if name != "month"}
+        return datetime(month=_GERMAN_MONTHS[named["month"][:3].lower()], **parts)
     if zone := _ZONE_SUFFIX.search(text):
         text = text[: zone.start()] + _ZONE_NAMES.get(zone["name"] or "", "")
     return datetime.fromisoformat(text)

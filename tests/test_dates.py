@@ -21,7 +21,8 @@ def test_a_time_without_offset_is_a_berlin_time_in_extraction_and_in_grouping_al
 
 
 @pytest.mark.parametrize("value", ["2026-05-18T12:00:00+02:00", "2026-05-18T10:00:00Z", "Mon, 18 May 2026 12:00:00 +0200",
-                                   "18.05.2026, 12:00 Uhr", "2026-05-18T12:00:00+02:00[Europe/Berlin]"])
+                                   "18.05.2026, 12:00 Uhr", "2026-05-18T12:00:00+02:00[Europe/Berlin]",
+                                   "18. Mai 2026, 12:00 Uhr", "Veröffentlicht am 18. Mai 2026 um 12:00"])
 def test_every_form_a_page_or_feed_writes_reads_as_the_same_moment(value):
     assert epoch_seconds(value) == BERLIN_NOON_UTC
     assert parse_datetime(value).timestamp() == BERLIN_NOON_UTC

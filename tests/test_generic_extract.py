@@ -16,6 +16,7 @@ import pytest
 from rapidfuzz import fuzz
 
 from crawlers.extract import extract_article
+from db.dates import iso_datetime
 
 GENERIC_DE = Path(__file__).parent / "fixtures" / "generic-de"
 MANIFEST = {entry["file"].removesuffix(".html.gz"): entry for entry in json.loads((GENERIC_DE / "manifest.json").read_text("utf-8"))}
@@ -224,3 +225,82 @@ OUTLET = '<meta property="og:site_name" content="Beispielblatt">'
 def test_authors_are_the_people_the_page_names_beside_the_outlet(head: str, byline: str, authors: list[str]) -> None:
     html = page(OUTLET + head, f"<article><h1>Neue Brücke</h1>{byline}<p>{TEXT}</p></article>")
     assert extract_article(html, "https://www.beispielblatt.de/a.html", ())["authors"] == authors
+
+
+# -- authors and dates outside JSON-LD and meta tags: how pages of any publisher state them ---------
+
+
+def test_date_and_author_in_a_labelled_list_are_read() -> None:
+    # DW 2023: no JSON-LD article, no date meta; "<li><strong>Datum</strong> 28.04.2023</li>" and
+    # "<li><strong>Autorin/Autor</strong> Roman Goncharenko</li>"
+    article, expected = read("DW_2023_04_28")
+    assert article["published"] == iso_datetime(expected["publishing_date"]) == "2023-04-28T00:00:00+02:00"
+    assert article["authors"] == expected["authors"] == ["Roman Goncharenko"]
+
+
+def test_the_visible_byline_names_the_writer_where_json_ld_names_the_outlet() -> None:
+    # n-tv 2024: JSON-LD and meta author are "n-tv NACHRICHTEN", the byline says "Von Seb Dumitru, Lille"
+    article, _ = read("NTV_2024_08_05")
+    assert article["authors"][0] == "Seb Dumitru"
+
+
+@pytest.mark.parametrize(
+    ("head", "body", "authors"),
+    [
+        (json_ld_author("Beispielblatt"), '<p class="article__author">Von Anna Muster</p>', ["Anna Muster"]),
+        (json_ld_author("Beispielblatt"), '<p class="article__author">amw</p>', []),
+        ("", '<ul class="infos"><li>Von: <a href="/anna-muster">Anna Muster</a>, <a href="/ben-beispiel">Ben Beispiel</a>'
+             "</li><li>Fotos: Carla Bild</li></ul>", ["Anna Muster", "Ben Beispiel"]),
+        ("", "<dl><dt>Autorin</dt><dd>Anna Muster</dd></dl>", ["Anna Muster"]),
+        ("", "<p>Von der Brücke aus sah man den Fluss, sagte der Bürgermeister.</p>", []),
+        ("", '<div class="author">Von:</div><div class="author">Anna Muster</div>', ["Anna Muster"]),
+        ("", '<p class="author">Von Anna Muster</p><div class="teaser"><span class="author">Ben Beispiel</span></div>',
+         ["Anna Muster"]),
+        ("", '<div itemprop="author" itemscope itemtype="https://schema.org/Person"><span itemprop="name">Anna Muster'
+             "</span> <span>Korrespondentin</span></div>", ["Anna Muster"]),
+    ],
+    ids=[
+        "JSON-LD names the outlet, the byline says 'Von' and a name",
+        "JSON-LD names the outlet, the byline only initials: the outlet wrote it",
+        "a 'Von:' label before author links, outside any author box",
+        "a definition list labelling the author",
+        "'Von' starting a sentence is no label",
+        "a label alone in its byline box is no name",
+        "a teaser's byline is another article's",
+        "schema.org microdata author",
+    ],
+)
+def test_authors_stated_outside_json_ld_and_meta_tags(head: str, body: str, authors: list[str]) -> None:  # made-up pages
+    html = page(OUTLET + head, f"<article><h1>Neue Brücke</h1>{body}<p>{TEXT}</p></article>")
+    assert extract_article(html, "https://www.beispielblatt.de/a.html", ())["authors"] == authors
+
+
+def test_a_subdomain_of_the_outlet_names_the_outlet() -> None:  # made-up page
+    html = page('<meta property="article:author" content="BEISPIELBLATT"><meta name="author" content="Anna Muster">',
+                f"<article><h1>Neue Brücke</h1><p>{TEXT}</p></article>")
+    assert extract_article(html, "https://www1.beispielblatt.de/a.html", ())["authors"] == ["Anna Muster"]
+
+
+NOON = "2026-05-18T12:00:00+02:00"
+
+
+@pytest.mark.parametrize(
+    ("head", "body"),
+    [
+        ('<meta name="DC.date" content="2026-05-18T12:00:00+02:00">', ""),
+        ("", f'<span itemprop="datePublished" content="{NOON}">18. Mai</span>'),
+        ("", f'<time datetime="2026-05-19T08:00:00+02:00">aktualisiert</time> <time pubdate datetime="{NOON}">18. Mai</time>'),
+        ("", f'<abbr class="published" title="{NOON}">18. Mai</abbr>'),
+        ("", "<time>18.05.2026, 12:00 Uhr</time>"),
+        ("", "<dl><dt>Datum</dt><dd>18.05.2026, 12:00 Uhr</dd></dl>"),
+        ("", "<p>Veröffentlicht am 18. Mai 2026 um 12:00</p>"),
+        ("", '<div class="teaser"><span class="date">17.05.2026</span></div><span class="article__date">18.05.2026, 12:00 Uhr</span>'),
+    ],
+    ids=[
+        "Dublin Core meta tag", "schema.org microdata on a span", "HTML pubdate, not the update's time", "hAtom published", "time element's text",
+        "labelled in a definition list", "labelled in words, the month named", "the date box, not a teaser's",
+    ],
+)
+def test_publication_date_stated_outside_json_ld(head: str, body: str) -> None:  # made-up pages
+    html = page(head, f"<article><h1>Neue Brücke</h1>{body}<p>{TEXT}</p></article>")
+    assert extract_article(html, "https://www.beispielblatt.de/a.html", ())["published"] == NOON
