@@ -3,37 +3,25 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Mapping
 from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from crawlers.extensions import connect_store, count, record_error, stopping_for_the_store, store_failed, store_failure
-from db.store import UpsertResult, content_hash, transaction, upsert_article
+from db.article import Article, NoHeadline, clean_article as article_from
+from db.store import UpsertResult, transaction, upsert_article
 from dedupe.assign import Grouper
 from dedupe.settings import GroupingSettings
-from dedupe.text import repair
 
 
-def clean_text(value: Any) -> Any:
-    """Mojibake repaired, NFC, no soft hyphens, no stray whitespace within lines; paragraphs
-    (blank lines) kept; quotes and dashes as the page has them."""
-    if not isinstance(value, str):
-        return value
-    value = repair(value).replace("\u00ad", "")
-    paragraphs = (" ".join(part.split()) for part in value.split("\n\n"))
-    return "\n\n".join(p for p in paragraphs if p) or None
-
-
-def clean_article(item: dict[str, Any]) -> dict[str, Any]:
-    article = {key: clean_text(value) for key, value in item.items()}
-    article["authors"] = list(dict.fromkeys(a for a in map(clean_text, item.get("authors") or []) if a))
-    article["keywords"] = list(dict.fromkeys(k for k in map(clean_text, item.get("keywords") or []) if k))
-    article["canonical_url"] = article.get("canonical_url") or article["url"]
-    if not article.get("title"):
-        raise DropItem(f"{article['url']}: no headline")
-    article["content_hash"] = content_hash(article)
-    return article
+def clean_article(item: Mapping[str, Any]) -> Article:
+    """``db.article.clean_article`` for a Scrapy item: DropItem for a page without a headline."""
+    try:
+        return article_from(item)
+    except NoHeadline as reason:
+        raise DropItem(str(reason)) from None
 
 
 class StorePipeline:
@@ -82,7 +70,7 @@ class StorePipeline:
         return {**article, "id": article_id}
 
 
-def store_article(conn: sqlite3.Connection, grouper: Grouper, item: dict[str, Any]) -> tuple[dict[str, Any], int, UpsertResult]:
+def store_article(conn: sqlite3.Connection, grouper: Grouper, item: Mapping[str, Any]) -> tuple[Article, int, UpsertResult]:
     """Clean, upsert and group one article in one transaction (the crawl's pipeline and the cluster's
     writer alike); DropItem when it has no headline."""
     article = clean_article(item)
@@ -90,7 +78,7 @@ def store_article(conn: sqlite3.Connection, grouper: Grouper, item: dict[str, An
     return article, article_id, result
 
 
-def store_cleaned(conn: sqlite3.Connection, grouper: Grouper, articles: list[dict[str, Any]]) -> list[tuple[int, UpsertResult]]:
+def store_cleaned(conn: sqlite3.Connection, grouper: Grouper, articles: list[Article]) -> list[tuple[int, UpsertResult]]:
     """Upsert cleaned articles and group the changed ones, all in one transaction (the cluster's
     writer stores a batch so); nothing is written when any of them fails."""
     try:

@@ -6,7 +6,6 @@ writes that belong together go inside one ``transaction``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import sqlite3
@@ -15,17 +14,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
+from db.article import Article
+
 ARTICLE_FIELDS = (
     "url", "canonical_url", "outlet", "title", "seo_title", "kicker", "teaser", "body",
     "authors", "published", "modified", "section", "keywords", "language", "image",
     "dateline", "etag", "last_modified", "fetched_at", "content_hash",
 )
 _JSON_FIELDS = ("authors", "keywords")
-# What makes two fetches (or imports) of an article the same content, validators and times aside.
-CONTENT_FIELDS = (
-    "canonical_url", "outlet", "title", "seo_title", "kicker", "teaser", "body", "authors", "published",
-    "modified", "section", "keywords", "language", "image", "dateline",
-)
 UpsertResult = Literal["new", "updated", "unchanged"]
 RUN_COUNTERS = ("discovered", "fetched", "new", "updated", "unchanged", "failed")
 
@@ -102,7 +98,7 @@ def name_outlets(conn: sqlite3.Connection, outlets: Mapping[str, tuple[str, str]
 
 # --- articles ------------------------------------------------------------------------
 
-def _row_values(article: Mapping[str, Any]) -> list[Any]:
+def _row_values(article: Article) -> list[Any]:
     values = []
     for field in ARTICLE_FIELDS:
         value = article.get(field)
@@ -112,16 +108,11 @@ def _row_values(article: Mapping[str, Any]) -> list[Any]:
     return values
 
 
-def content_hash(article: Mapping[str, Any]) -> str:
-    content = json.dumps([article.get(field) for field in CONTENT_FIELDS], ensure_ascii=False)
-    return hashlib.sha256(content.encode("utf-8")).hexdigest()
-
-
 class OtherOutletsArticle(ValueError):
     """An article whose URL or canonical URL is stored as another outlet's article."""
 
 
-def upsert_article(conn: sqlite3.Connection, article: Mapping[str, Any]) -> tuple[int, UpsertResult]:
+def upsert_article(conn: sqlite3.Connection, article: Article) -> tuple[int, UpsertResult]:
     """Insert or update one article keyed by canonical URL (or fetched URL); return (id, result).
 
     An article whose ``content_hash`` is unchanged is left as it is, so a recrawl of

@@ -15,10 +15,10 @@ from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from db.dates import LATEST_PUBLICATION_AHEAD, epoch_seconds
-from db.store import OtherOutletsArticle, content_hash, name_outlets, transaction, upsert_article
+from db.article import Article, NoHeadline, clean_article
+from db.store import OtherOutletsArticle, name_outlets, transaction, upsert_article
 from dedupe.assign import Grouper, grouping_key
 from dedupe.settings import GroupingSettings, ImportLimits
-from dedupe.text import repair
 
 OPTIONAL_TEXT = ("outlet", "publisher", "teaser", "body", "published")
 TEXT_FIELDS = ("url", "title", *OPTIONAL_TEXT)
@@ -61,8 +61,8 @@ class ImportStopped(Exception):
         self.result, self.cause = result, cause
 
 
-def parse_line(text: str, fetched_at: str, limits: ImportLimits = ImportLimits()) -> dict[str, Any]:
-    """One JSON line → an article row for ``db.store.upsert_article`` (raises BadLine)."""
+def parse_line(text: str, fetched_at: str, limits: ImportLimits = ImportLimits()) -> Article:
+    """One JSON line → the article it holds (raises BadLine)."""
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as error:
@@ -93,21 +93,22 @@ def parse_line(text: str, fetched_at: str, limits: ImportLimits = ImportLimits()
         host = urlsplit(url).hostname
     except ValueError:  # e.g. "http://[x": a bracket that opens no IPv6 address
         raise BadLine(f"url {url[:100]!r} is not a URL") from None
-    article = {
-        "url": url,
-        "canonical_url": url,
-        "outlet": (raw.get("outlet") or "").strip() or host or "unknown",
-        # Text is repaired where it enters (mojibake, entities), as the crawl does; never normalised.
-        "title": repair(raw["title"]).strip(),
-        "teaser": repair(raw["teaser"]) if raw.get("teaser") else None,
-        "body": repair(raw["body"]) if raw.get("body") else None,
-        "published": raw.get("published") or None,
-        "authors": [repair(author) for author in authors],
-        "fetched_at": fetched_at,
-        "publisher": _ESCAPED.sub("", repair(raw.get("publisher") or "")).strip() or None,
-    }
-    article["content_hash"] = content_hash(article)
-    return article
+    try:
+        # Cleaned where it enters, exactly as the crawl cleans a page's article.
+        return clean_article({
+            "url": url,
+            "canonical_url": url,
+            "outlet": (raw.get("outlet") or "").strip() or host or "unknown",
+            "title": raw["title"],
+            "teaser": raw.get("teaser") or None,
+            "body": raw.get("body") or None,
+            "published": raw.get("published") or None,
+            "authors": authors,
+            "fetched_at": fetched_at,
+            "publisher": _ESCAPED.sub("", raw.get("publisher") or "") or None,
+        })
+    except NoHeadline:
+        raise BadLine("no title") from None
 
 
 def _check_text(name: str, value: str, limits: ImportLimits) -> None:
@@ -126,7 +127,7 @@ def _check_published(value: str) -> None:
         raise BadLine(f"published {value!r} is outside {EARLIEST_PUBLISHED:%Y-%m-%d} … {latest:%Y-%m-%d} (now + 2 days)")
 
 
-def outlet_names(articles: Iterable[dict[str, Any]]) -> dict[str, tuple[str, str]]:
+def outlet_names(articles: Iterable[Article]) -> dict[str, tuple[str, str]]:
     """Each outlet's name — the publisher its articles give most often (ties: the first) — and home
     URL, for the outlets whose articles name a publisher."""
     publishers: dict[str, Counter[str]] = {}
@@ -139,7 +140,7 @@ def outlet_names(articles: Iterable[dict[str, Any]]) -> dict[str, tuple[str, str
     return {outlet: (counts.most_common(1)[0][0], homes[outlet]) for outlet, counts in publishers.items()}
 
 
-def read_articles(source: BinaryIO, result: ImportResult, fetched_at: str, limits: ImportLimits) -> Iterator[tuple[int, dict[str, Any]]]:
+def read_articles(source: BinaryIO, result: ImportResult, fetched_at: str, limits: ImportLimits) -> Iterator[tuple[int, Article]]:
     """(line number, article) of each good line; bad ones go to ``result``."""
     for number, line in enumerate(_lines(source, limits.max_line_bytes), start=1):
         if line is not None and not line.strip():

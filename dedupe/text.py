@@ -1,5 +1,6 @@
 """Text normalisation, language guess, tokens and their weights (German first, English too);
-and, apart from those matching keys, the text a reader sees: repaired, headline cut from run-on text.
+and, apart from those matching keys, the text a reader sees: the headline cut from run-on text
+(text is repaired where it enters the store, ``db.article``).
 
 A token's weight says how much sharing it tells about two texts reporting the same event. It
 comes from the word's frequency in the language at large (the ``wordfreq`` lists), not from the
@@ -13,7 +14,6 @@ import re
 import unicodedata
 from functools import lru_cache
 
-import ftfy
 from wordfreq import top_n_list, zipf_frequency
 
 DEFAULT_LANGUAGE = "de"
@@ -155,23 +155,6 @@ def _stem(word: str, language: str) -> str:
 # --- what a reader sees ----------------------------------------------------------------
 # Matching keys above drop quotes and fold letters; a reader's text keeps the source's quotes,
 # apostrophes, dashes and case. These functions never feed the matching.
-
-# Curly quotes are the source's typography, not damage: ftfy's default would make „…“ into "…".
-_REPAIR = ftfy.TextFixerConfig(uncurl_quotes=False, explain=False)
-# Mojibake someone ran through NFKC before us: "Ã¼" (ü read as Latin-1) became "Ã1⁄4", which ftfy
-# no longer recognises; putting the fraction back lets it decode the ü.
-_FRACTIONS = {"1\u20444": "¼", "1\u20442": "½", "3\u20444": "¾"}
-_ASCII_TO_REPAIR = re.compile(r"[\x00-\x08\x0b-\x1f\x7f&]")
-_NFKC_FRACTION = re.compile(f"(?<=[ÃÂ])(?:{'|'.join(_FRACTIONS)})")
-
-
-def repair(text: str) -> str:
-    """The text with mojibake ("fÃ¼r") and HTML entities decoded, in NFC; quotes as they were."""
-    if text.isascii() and not _ASCII_TO_REPAIR.search(text):
-        return text   # no mojibake, entity, control character or CR in it: nothing ftfy would change
-    text = _NFKC_FRACTION.sub(lambda match: _FRACTIONS[match.group()], text)
-    return ftfy.fix_text(text, _REPAIR)
-
 
 def tidy(text: str) -> str:
     """One space between words, nothing else changed."""

@@ -21,7 +21,8 @@ from conftest import REPO
 from crawlers.discovery import MAX_FEED_ENTRIES
 from crawlers.outlets import DECLARED
 from db.schema import connect
-from db.store import OtherOutletsArticle, content_hash, transaction, upsert_article
+from db.article import content_hash
+from db.store import OtherOutletsArticle, transaction, upsert_article
 from hostile import WriteLockAtTheSecondPage, needs_mount_namespace, with_own_mounts
 from local_outlets import OutletServer, Reply, made_up_feed, outlet_env
 
