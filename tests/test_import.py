@@ -7,6 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from crawlers.pipelines import clean_article
 from db.schema import connect
 from scheduler.cli import cli
 
@@ -50,6 +51,22 @@ def test_a_clean_file_exits_0_and_fills_outlet_canonical_url_and_hash(tmp_path):
     assert (row["outlet"], row["canonical_url"], json.loads(row["authors"])) == (
         "www.rosenheim24.de", GOOD["url"], ["Anna Muster"])
     assert len(row["content_hash"]) == 64
+
+
+def test_an_imported_article_is_cleaned_exactly_as_a_crawled_one(tmp_path):
+    # Made up for this test: the damage a page's text often has — a soft hyphen, runs of spaces,
+    # mojibake, an author named twice — in an import line.
+    line = {**GOOD, "title": "Brand  in der Alt\u00adstadt ", "teaser": "Die Feuerwehr war fÃ¼r   Stunden da.",
+            "body": "Erster  Absatz,\nzweite Zeile.\n\n\n  Zweiter Absatz. ", "authors": ["Anna  Muster", "Anna Muster"]}
+    source = tmp_path / "damaged.jsonl"
+    source.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    assert run("import", str(source), "--db", str(tmp_path / "news.db")).exit_code == 0
+    row = dict(connect(str(tmp_path / "news.db")).execute("SELECT * FROM articles").fetchone())
+    crawled = clean_article({**line, "canonical_url": line["url"], "outlet": "www.rosenheim24.de"})
+    assert {key: row[key] for key in ("title", "teaser", "body")} == {key: crawled[key] for key in ("title", "teaser", "body")} == {
+        "title": "Brand in der Altstadt", "teaser": "Die Feuerwehr war für Stunden da.",
+        "body": "Erster Absatz,\nzweite Zeile.\n\nZweiter Absatz."}
+    assert json.loads(row["authors"]) == crawled["authors"] == ["Anna Muster"]
 
 
 def test_importing_the_same_file_again_changes_nothing(tmp_path):
