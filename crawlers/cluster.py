@@ -3,7 +3,7 @@
 
 The worker keeps the single-process policy — robots.txt, the outlet's hosts only, size and time
 limits, retries with backoff — and changes only where requests come from and where results go:
-a feed's finds go into the frontier, an article onto the stream for the writer, each together
+a feed's finds go into the frontier, an article (cleaned) onto the stream for the writer, each together
 with the end of the request's lease.
 """
 
@@ -22,19 +22,24 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
 from scrapy.http import Response
+from scrapy.settings import BaseSettings
 from twisted.internet import task
 from twisted.python.failure import Failure
 
 from crawlers import settings as project
-from crawlers.frontier import Found, Frontier, Lease, Link, RedisUnavailable, host_keys, worker_id
+from crawlers.extensions import record_error
+from crawlers.frontier import Found, Frontier, Lease, Link, Politeness, RedisUnavailable, host_keys, worker_id
 from crawlers.middlewares import FEED
+from crawlers.pipelines import clean_article
 from crawlers.spiders.news import SPIDERS, NewsSpider
 from db.dates import now_iso, parse_datetime
 
 logger = logging.getLogger(__name__)
 LEASE_META, SLOT_META = "newsagg_lease", "newsagg_slot"
 BACKOUT_POLL_SECONDS = 0.05
+BUSY_HOSTS_POLL_SECONDS = 0.05
 REDIS_RETRY_SECONDS = 1.0
 
 
@@ -60,6 +65,12 @@ def cluster_overrides(redis_url: str, lease_seconds: float) -> dict[str, Any]:
     }
 
 
+def politeness(settings: BaseSettings) -> Politeness:
+    """The limits per host for all workers together (the delay with its margin, see crawlers.settings)."""
+    return Politeness(settings.getint("NEWSAGG_HOST_CONCURRENCY"),
+                      settings.getfloat("NEWSAGG_HOST_DELAY") + settings.getfloat("NEWSAGG_HOST_DELAY_MARGIN"))
+
+
 @functools.cache
 def _link(url: str) -> Link:
     """One per worker process, shared by its spiders: an outage is one log line, not one per outlet."""
@@ -79,6 +90,7 @@ class ClusterSpider(NewsSpider):
     link: Link
     worker: str
     lease_seconds: float
+    politeness: Politeness
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -96,6 +108,7 @@ class ClusterSpider(NewsSpider):
         spider.link = _link(url)
         spider.worker = worker_id()
         spider.lease_seconds = crawler.settings.getfloat("NEWSAGG_LEASE_SECONDS")
+        spider.politeness = politeness(crawler.settings)
         crawler.signals.connect(spider.closed_by_engine, signal=signals.spider_closed)
         crawler.signals.connect(spider.dropped, signal=signals.request_dropped)
         return spider
@@ -115,7 +128,7 @@ class ClusterSpider(NewsSpider):
                 await asyncio.sleep(BACKOUT_POLL_SECONDS)
                 continue
             try:
-                lease, reclaimed = self.frontier.lease(self.name, self.lease_seconds)
+                lease, reclaimed, queued = self.frontier.lease(self.name, self.lease_seconds, self.politeness)
                 self.link.ok()
             except RedisUnavailable as error:
                 self.link.lost(error)
@@ -124,7 +137,8 @@ class ClusterSpider(NewsSpider):
             if reclaimed:
                 logger.warning("%s: %d expired lease(s) of a stopped worker back in the queue", self.name, reclaimed)
             if lease is None:
-                await asyncio.sleep(poll)
+                # Queued requests whose hosts are busy: one of them is free again within a delay.
+                await asyncio.sleep(BUSY_HOSTS_POLL_SECONDS if queued else poll)
                 continue
             self.held[lease.entry] = lease
             yield self._request(lease)
@@ -147,7 +161,17 @@ class ClusterSpider(NewsSpider):
 
     def parse_article(self, response: Response) -> None:
         articles = list(super().parse_article(response))  # none: not an article, logged and counted there
-        self._finish(response.request, article=articles[0] if articles else None, failed=not articles)
+        article = self._cleaned(articles[0]) if articles else None
+        self._finish(response.request, article=article, failed=article is None)
+
+    def _cleaned(self, item: dict[str, Any]) -> dict[str, Any] | None:
+        """The article as the crawl's pipeline cleans it before storing: here, where every worker
+        shares the work, rather than in the one writer. None (said and counted) without a headline."""
+        try:
+            return clean_article(item)
+        except DropItem as reason:
+            record_error(self.crawler, f"{self.name}: dropped {reason}")
+            return None
 
     def on_error(self, failure: Failure) -> None:
         failed_before = self.crawler.stats.get_value("newsagg/failed", 0)
@@ -213,8 +237,6 @@ class SharedPolitenessMiddleware:
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
-        self.concurrency = crawler.settings.getint("NEWSAGG_HOST_CONCURRENCY")
-        self.delay = crawler.settings.getfloat("NEWSAGG_HOST_DELAY") + crawler.settings.getfloat("NEWSAGG_HOST_DELAY_MARGIN")
         # Sent by Scrapy's downloader as it hands the request on to be sent: the start the delay counts from.
         crawler.signals.connect(self.request_started, signal=signals.request_reached_downloader)
 
@@ -227,7 +249,7 @@ class SharedPolitenessMiddleware:
         host, token = urlsplit(request.url).netloc.lower(), uuid.uuid4().hex
         while True:
             try:
-                wait = spider.frontier.acquire_slot(host, token, self.concurrency, self.delay, spider.lease_seconds)
+                wait = spider.frontier.acquire_slot(host, token, spider.politeness, spider.lease_seconds)
                 spider.link.ok()
             except RedisUnavailable as error:
                 spider.link.lost(error)

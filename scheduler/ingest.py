@@ -1,8 +1,8 @@
 """`newsagg ingest`: the cluster's one writer, from the Redis stream into the SQLite store.
 
-Each article is cleaned, upserted by canonical URL and grouped in one transaction, exactly as in
-`newsagg crawl` (`crawlers.pipelines.store_article`); its stream entry is acknowledged only after
-that transaction committed. An entry read but not acknowledged — the writer was killed, or Redis
+Each article (cleaned by the worker that fetched it) is upserted by canonical URL and grouped in
+one transaction with the rest of its batch, exactly as in `newsagg crawl`; its stream entry is
+acknowledged only after that transaction committed. An entry read but not acknowledged — the writer was killed, or Redis
 went away — is read again by the next writer, and storing it again changes nothing.
 """
 

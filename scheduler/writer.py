@@ -1,8 +1,9 @@
 """The cluster's writer at work (`newsagg ingest`): stream entries stored as `newsagg crawl` stores them.
 
-Each article is cleaned, upserted by canonical URL and grouped in one transaction
-(`crawlers.pipelines.store_article`); its stream entry is acknowledged only after that
-transaction committed.
+The workers put each article on the stream cleaned (`crawlers.pipelines.clean_article`: the work
+every worker can share); the writer upserts it by canonical URL and groups it, a batch of entries
+in one transaction (`crawlers.pipelines.store_cleaned`, as the crawl's `store_article` does after
+cleaning), and acknowledges the entries only after that transaction committed.
 """
 
 from __future__ import annotations
@@ -13,10 +14,8 @@ import sqlite3
 import time
 from typing import Any
 
-from scrapy.exceptions import DropItem
-
 from crawlers.frontier import Frontier, Link, RedisUnavailable
-from crawlers.pipelines import clean_article, store_article, store_cleaned
+from crawlers.pipelines import store_cleaned
 from db.store import RUN_COUNTERS
 from dedupe.assign import Grouper
 from dedupe.settings import GroupingSettings
@@ -79,33 +78,29 @@ class Writer:
         """Store the entries in one transaction, each as a crawl stores it; the ids to acknowledge.
         Where that fails (a busy store, one article it refuses), each is stored on its own."""
         done: list[str] = []
-        cleaned: list[tuple[str, dict[str, str] | None, dict[str, Any]]] = []
+        articles: list[tuple[str, dict[str, Any]]] = []
         for entry_id, fields in entries:
             try:
-                cleaned.append((entry_id, fields, clean_article(json.loads((fields or {})["article"]))))
-            except (KeyError, ValueError, DropItem):
-                if self._store(entry_id, fields):   # says why, and counts it failed
-                    done.append(entry_id)
-        if not cleaned:
+                articles.append((entry_id, json.loads((fields or {})["article"])))
+            except (KeyError, ValueError) as error:
+                done.append(entry_id)
+                self._failed(f"ingest: entry {entry_id} has no readable article ({type(error).__name__}); skipped")
+        if not articles:
             return done
         try:
-            results = store_cleaned(self.conn, self.grouper, [article for _, _, article in cleaned])
+            results = store_cleaned(self.conn, self.grouper, [article for _, article in articles])
         except Exception:
-            return done + [entry_id for entry_id, fields, _ in cleaned if self._store(entry_id, fields)]
+            return done + [entry_id for entry_id, article in articles if self._store(article)]
         for _, result in results:
             self.counts[result] += 1
-        return done + [entry_id for entry_id, _, _ in cleaned]
+        return done + [entry_id for entry_id, _ in articles]
 
-    def _store(self, entry_id: str, fields: dict[str, str] | None) -> bool:
-        """Store one entry; False only when it must stay unacknowledged (stopping while the store is busy)."""
-        try:
-            item = json.loads((fields or {})["article"])
-        except (KeyError, ValueError) as error:
-            return self._failed(f"ingest: entry {entry_id} has no readable article ({type(error).__name__}); skipped")
+    def _store(self, article: dict[str, Any]) -> bool:
+        """Store one article; False only when it must stay unacknowledged (stopping while the store is busy)."""
         complained = False
         while True:
             try:
-                _, _, result = store_article(self.conn, self.grouper, item)
+                ((_, result),) = store_cleaned(self.conn, self.grouper, [article])
             except sqlite3.OperationalError as error:  # locked, disk full: the article waits, not lost
                 if not complained:
                     logger.warning("ingest: cannot write the store (%s); retrying every second", error)
@@ -114,10 +109,8 @@ class Writer:
                     return False
                 time.sleep(RETRY_SECONDS)
                 continue
-            except DropItem as reason:
-                return self._failed(f"ingest: {item.get('outlet')}: dropped {reason}")
             except Exception as error:  # as in the crawl: this article is not stored, the next ones are
-                return self._failed(f"ingest: could not store {item.get('url')}: {type(error).__name__}: {error}")
+                return self._failed(f"ingest: could not store {article.get('url')}: {type(error).__name__}: {error}")
             self.counts[result] += 1
             return True
 

@@ -25,7 +25,8 @@ import pytest
 import redis
 
 from crawlers import settings as project
-from crawlers.frontier import STREAM, Found, Frontier, RedisUnavailable
+from crawlers.frontier import STREAM, Found, Frontier, Politeness, RedisUnavailable
+from db.store import ARTICLE_FIELDS
 from local_outlets import FixturePage, OutletServer, Route, fixture_pages, outlet_env
 from test_daemon import wait_until
 from scheduler.config import ConfigError, parse_config
@@ -120,6 +121,7 @@ class Cluster:
     # their environment adds to the stand-ins' base URLs.
     launcher: tuple[str, ...] = ("-m", "scheduler")
     env: dict[str, str] = field(default_factory=dict)
+    lease_seconds: float = LEASE_SECONDS  # short, so that a killed worker's leases expire within a test
 
     @property
     def outlets(self) -> list[str]:
@@ -143,7 +145,7 @@ class Cluster:
         # Each process names itself in its User-Agent, so the stand-ins can tell the workers apart.
         config = self.tmp / f"{name}.toml"
         config.write_text(f'[crawl]\ncontact = "mailto:{name}@example.invalid"\n\n'
-                          f"[cluster]\nlease_seconds = {LEASE_SECONDS}\n", encoding="utf-8")
+                          f"[cluster]\nlease_seconds = {self.lease_seconds}\n", encoding="utf-8")
         full = [sys.executable, *self.launcher, command, "--redis", redis_url or self.redis.url,
                 "--config", str(config), *args]
         env = {**os.environ, **outlet_env(self.servers), **self.env}
@@ -264,6 +266,11 @@ def assert_each_page_stored_once(cluster: Cluster) -> None:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:
         conn.close()
+
+
+def as_on_the_stream(row: dict) -> dict:
+    """A stored article as a worker puts it on the stream: cleaned, with its content hash."""
+    return {key: json.loads(row[key]) if key in ("authors", "keywords") else row[key] for key in ARTICLE_FIELDS}
 
 
 def max_concurrent(hits: list[Hit]) -> int:
@@ -397,12 +404,8 @@ def test_a_writer_killed_with_articles_read_and_not_stored_stores_each_once_afte
     assert_each_page_stored_once(cluster)
 
     # Killed after its commit and before its acknowledgement: the entry comes again, changes nothing.
-    stored = cluster.articles()[0]
-    article = {key: json.loads(stored[key]) if key in ("authors", "keywords") else stored[key]
-               for key in ("url", "canonical_url", "outlet", "title", "teaser", "body", "authors", "published",
-                           "modified", "section", "keywords", "language", "image", "dateline", "kicker",
-                           "seo_title", "fetched_at")}
-    frontier.redis.xadd(STREAM, {"outlet": stored["outlet"], "article": json.dumps(article)})
+    article = as_on_the_stream(cluster.articles()[0])
+    frontier.redis.xadd(STREAM, {"outlet": article["outlet"], "article": json.dumps(article)})
     wait_until(lambda: frontier.writer_figures() == {"pending": 0, "unread": 0, "oldest_unstored_seconds": 0.0},
                "the entry stored again")
     assert_each_page_stored_once(cluster)
@@ -411,6 +414,8 @@ def test_a_writer_killed_with_articles_read_and_not_stored_stores_each_once_afte
 
 def test_a_worker_stopped_with_sigterm_hands_its_leases_back_at_once(make_cluster: Callable[..., Cluster]) -> None:
     cluster = make_cluster(("t_online",))
+    # Answers slower than the delay: the one host has a second request leased while the first runs.
+    cluster.time_requests(seconds=3 * project.NEWSAGG_HOST_DELAY)
     cluster.worker("w1")
     frontier = cluster.frontier()
     server = cluster.servers["t_online"]
@@ -482,16 +487,37 @@ def frontier(tmp_path: Path) -> Iterator[Frontier]:
         server.stop()
 
 
+POLITE = Politeness(concurrency=2, delay=0.2)
+
+
 def test_a_lease_not_renewed_goes_back_to_the_queue_and_a_renewed_one_stays(frontier: Frontier) -> None:
-    frontier.queue_feeds("t_online", ["http://a.invalid/feed", "http://a.invalid/other"], "2026-01-01T00:00:00+00:00")
-    kept, _ = frontier.lease("t_online", 0.3)
-    lost, _ = frontier.lease("t_online", 0.3)
-    assert frontier.lease("t_online", 0.3) == (None, 0)
+    frontier.queue_feeds("t_online", ["http://a.invalid/feed", "http://b.invalid/feed"], "2026-01-01T00:00:00+00:00")
+    kept, _, _ = frontier.lease("t_online", 0.3, POLITE)
+    lost, _, _ = frontier.lease("t_online", 0.3, POLITE)
+    assert frontier.lease("t_online", 0.3, POLITE) == (None, 0, False)
     for _ in range(3):
         time.sleep(0.15)
         frontier.renew([(frontier.lease_key("t_online"), kept.entry)], 0.3)
-    again, reclaimed = frontier.lease("t_online", 10)
+    again, reclaimed, _ = frontier.lease("t_online", 10, POLITE)
     assert (again, reclaimed) == (lost, 1)
+
+
+def test_a_lease_passes_over_requests_whose_host_cannot_take_one_now(frontier: Frontier) -> None:
+    frontier.queue_feeds("t_online", ["http://b.invalid/feed", "http://A.invalid/feed", "http://a.invalid/other"],
+                         "2026-01-01T00:00:00+00:00")  # feeds go to the head: a/other, A/feed, b/feed
+    first, _, _ = frontier.lease("t_online", 10, POLITE)
+    second, _, _ = frontier.lease("t_online", 10, POLITE)
+    assert (first.url, second.url) == ("http://a.invalid/other", "http://b.invalid/feed"), \
+        "the host of a.invalid (whatever its case) was just leased a request: the next one for it waits"
+    assert frontier.lease("t_online", 10, POLITE) == (None, 0, True)
+    assert frontier.acquire_slot("a.invalid", "t1", POLITE, 10) == 0
+    frontier.slot_started("a.invalid", "t1")
+    time.sleep(POLITE.delay / 2)
+    assert frontier.lease("t_online", 10, POLITE)[0] is None, "the delay since a.invalid's last start is not over"
+    time.sleep(POLITE.delay)
+    third, _, _ = frontier.lease("t_online", 10, POLITE)
+    assert third.url == "http://A.invalid/feed"
+    assert frontier.lease("t_online", 10, POLITE) == (None, 0, False)
 
 
 def test_the_seen_filter_queues_an_article_again_only_when_its_feed_announces_a_later_change(frontier: Frontier) -> None:
@@ -507,7 +533,7 @@ def test_the_seen_filter_queues_an_article_again_only_when_its_feed_announces_a_
 
 def test_a_host_gets_at_most_its_concurrency_and_starts_no_closer_than_the_delay(frontier: Frontier) -> None:
     def take(token: str) -> float:
-        return frontier.acquire_slot("h.invalid", token, 2, 0.2, 5)
+        return frontier.acquire_slot("h.invalid", token, POLITE, 5)
 
     assert take("a") == 0
     assert take("b") > 0, "a's request has not gone out yet"
