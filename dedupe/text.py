@@ -84,6 +84,8 @@ def _looks_like_outlet(segment: str, outlet_names: tuple[str, ...]) -> bool:
 def strip_boilerplate(text: str) -> str:
     """The text without credits and without sentences that belong to the page, not the article."""
     text = _CREDIT.sub(" ", text)
+    if not _BOILERPLATE.search(text):
+        return text   # most texts: no sentence to drop (white space between them is the caller's)
     return " ".join(part for part in _SENTENCE_BREAK.split(text) if part and not _BOILERPLATE.search(part))
 
 
