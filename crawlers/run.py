@@ -3,8 +3,8 @@
 `newsagg crawl` and the daemon start one of these per crawl, because Twisted's
 reactor cannot be restarted inside one process. It reads the config itself, the file
 its parent read; `--db` and `--max-articles` are the parent's command-line choices.
-Every crawl path turns a config into Scrapy settings with ``config_settings``:
-this child, the cluster's worker, and `scrapy crawl` through ``ConfigAddon``.
+This child and `scrapy crawl` (through ``ConfigAddon``) turn a config into Scrapy
+settings in one place, ``config_settings``.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ CONFIG_ADDON = "crawlers.run.ConfigAddon"
 
 
 def config_settings(config: Config) -> dict[str, object]:
-    """The Scrapy settings a newsagg config gives, for every crawl path alike."""
+    """The Scrapy settings a newsagg config gives."""
     return {
         "NEWSAGG_DB": config.db, "NEWSAGG_BUSY_TIMEOUT": config.busy_timeout,
         "NEWSAGG_MAX_ARTICLES": config.max_articles, "NEWSAGG_GROUPING": dataclasses.asdict(config.grouping),
