@@ -13,7 +13,10 @@ business words are more numerous, since that is what the reader wants to find. A
 category is what most of its sources say, each source voting with its own headline and lead: one
 "assault" among eight headlines about transit ridership does not make the story a crime. A source
 without cues votes for "Sonstiges" with a third of a vote, so that a few sources naming a topic outweigh
-many saying nothing in particular.
+many saying nothing in particular. A police release names its sender throughout: "Polizei" counts once
+per text, and a missing person searched for is an incident of no category ("Sonstiges"), not a crime. A
+crime that a book or a film tells of is the work's subject (culture). An English headline naming a
+person with only a leaning word of show business ("fan", "video", "dance") is a star's story.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import zip_longest
 
-from dedupe.text import fold, guess_language, words
+from dedupe.location import persons_in
+from dedupe.text import fold, guess_language, normalise, words
 
 OTHER = "Sonstiges"
 TITLE_WEIGHT = 3
@@ -37,6 +41,9 @@ MIN_COMPOUND = 7          # a compound is longer than its head: "Küchenbrand", 
 INFLECTIONS = {"de": ("s", "es", "n", "en", "e")}
 MIN_STEM = 4              # "Tore" is no inflected "tor"
 SILENT_VOTE = 1 / 3     # the vote of a source whose words name no category: three weigh as one that names one
+# Authorities that write or speak: a police release names its sender in its header, its text and
+# its contact lines, and that says who reports, not what happened. Each counts once per text.
+REPORTERS = frozenset({"polizei", "polizeiprasidium", "staatsanwaltschaft", "police"})
 
 
 @dataclass(frozen=True)
@@ -53,8 +60,10 @@ def _cues(words_: str, starts: str = "", ends: str = "", weak: str = "", not_: s
                 frozenset(not_.split()))
 
 
-# Incidents first: their order breaks ties (a burning car after a crash is a fire first).
-INCIDENTS = ("Brand", "Unfall", "Unwetter", "Kriminalität")
+# Incidents first: their order breaks ties (a burning car after a crash is a fire first). A missing
+# person the police search for is an incident too, of no category of its own: no crime, whatever
+# the police's words around it.
+INCIDENTS = ("Brand", "Unfall", "Unwetter", "Kriminalität", OTHER)
 TOPICS = ("Gesundheit", "Politik", "Wirtschaft", "Sport", "Technik", "Kultur")
 CUES: dict[str, dict[str, Cues]] = {
     "de": {
@@ -111,17 +120,21 @@ CUES: dict[str, dict[str, Cues]] = {
                          "milizen militar luftangriff luftangriffe waffenstillstand waffenruhe proteste protest "
                          "demonstranten kundgebung kundgebungen uno",
                          starts="wahlkampf wahlergebnis wahlschlappe regierungs koalitions minister partei parlaments sanktion "
-                                "militar bundesprasident demonstr diplomat kabinett versammlung vergeltung",
-                         ends="wahl wahlen minister ministerin regierung partei kanzler prasident prasidentin reform "
-                              "reformen gipfel politik politiker politikerin burgermeister burgermeisterin",
+                                "militar bundesprasident demonstr diplomat kabinett versammlung vergeltung einreise "
+                                "grenzkontroll grenzschliess",
+                         ends="wahl wahlen minister ministerin ministerium ministeriums regierung partei kanzler "
+                              "prasident prasidentin reform reformen gipfel politik politiker politikerin burgermeister "
+                              "burgermeisterin",
                          weak="politik politiker gesetz demonstration botschaft krieg eu ansprache",
                          not_="auswahl"),
         "Wirtschaft": _cues("aktie aktien borse konzern unternehmen umsatz gewinn inflation zinsen leitzins arbeitsmarkt "
                             "arbeitslosigkeit arbeitslose insolvenz pleite dax export exporte wirtschaft handelsabkommen "
                             "quartal bilanz investor investoren filiale aufsichtsrat vorstandsvorsitzender gmbh dgap "
                             "adhoc geschaftsjahr dividende aktionare anleger rendite devisen verlust verluste gewinne "
-                            "umsatze hersteller produktion mittelstand kurzarbeit einzelhandel",
-                            starts="aktien borsen konzern umsatz wirtschafts insolvenz handels export kurs",
+                            "umsatze hersteller produktion mittelstand kurzarbeit einzelhandel verbraucher "
+                            "verbraucherin verbraucherinnen reiseveranstalter pauschalreise tourismus erstattung "
+                            "ruckerstattung stornierung storniert stornieren gutschein gutscheine",
+                            starts="aktien borsen konzern umsatz wirtschafts insolvenz handels export kurs verbraucher",
                             ends="wirtschaft konzern unternehmen bank handel industrie branche hersteller geschaft "
                                  "aktie aktien preise",
                             # no "Euro": a sum of money is named in every kind of story (a donation, a fine)
@@ -143,6 +156,7 @@ CUES: dict[str, dict[str, Cues]] = {
                         starts="kunst theater konzert musik kino song fernseh schauspiel film oper",
                         ends="film filme festival theater museum serie sendung konzert konzerte musik show buch roman",
                         weak="serie star stars band tv zuschauer sender", not_="kunststoff kunststoffe operation"),
+        OTHER: _cues("vermisst vermisste vermissten vermisster", starts="vermisst"),
     },
     "en": {
         "Brand": _cues("fire fires blaze blazes wildfire wildfires flames burned burning arson explosion exploded",
@@ -221,7 +235,12 @@ def _source_category(headline: str, text: str, language: str) -> tuple[str, tupl
     it gains one, so its cost grows with the sources it gains, not with all it has)."""
     scores = Counter(dict(_cue_scores(headline, language, TITLE_WORDS)))
     scores.update(dict(_cue_scores(text, language, 0)))
-    return _decide(scores), tuple(scores.items())
+    category = _decide(scores)
+    # English news names a politician, a boss or an athlete with their topic's words; a person
+    # named with none ("Miley Cyrus fan sneaks into …") is a celebrity, the news of shows and stars.
+    if category == OTHER and language == "en" and scores["Kultur"] and persons_in(normalise(headline), language):
+        category = "Kultur"
+    return category, tuple(scores.items())
 
 
 def _tokens(text: str) -> tuple[str, ...]:
@@ -231,21 +250,29 @@ def _tokens(text: str) -> tuple[str, ...]:
 def _cue_scores(text: str, language: str, title_words: int) -> tuple[tuple[str, float], ...]:
     """Cue evidence per category in one text whose first ``title_words`` words are a headline's."""
     scores: Counter[str] = Counter()
+    named_reporters: set[str] = set()
     for position, token in enumerate(_tokens(text)):
         cue = _cue(token, language)
-        if cue:
+        if cue and token not in named_reporters:
             scores[cue[0]] += cue[1] * (TITLE_WEIGHT if position < title_words else 1)
+            if token in REPORTERS:
+                named_reporters.add(token)
     return tuple(scores.items())
 
 
 def _decide(scores: Counter[str]) -> str:
+    incidents = INCIDENTS
+    if scores["Kultur"] >= MIN_EVIDENCE and scores["Kriminalität"]:
+        # A crime that a book, a film or a play tells of is the work's subject: it counts half, and as no incident.
+        scores = Counter({**scores, "Kriminalität": scores["Kriminalität"] * WEAK})
+        incidents = tuple(name for name in INCIDENTS if name != "Kriminalität")
     order = INCIDENTS + TOPICS
     ranked = sorted(scores, key=lambda name: (-scores[name], order.index(name)))
     if not ranked or scores[ranked[0]] < MIN_EVIDENCE:
         return OTHER
-    incidents = [name for name in ranked if name in INCIDENTS and scores[name] >= MIN_EVIDENCE]
-    if incidents and scores[incidents[0]] >= INCIDENT_SHARE * scores[ranked[0]]:
-        return incidents[0]
+    reported = [name for name in ranked if name in incidents and scores[name] >= MIN_EVIDENCE]
+    if reported and scores[reported[0]] >= INCIDENT_SHARE * scores[ranked[0]]:
+        return reported[0]
     return ranked[0]
 
 

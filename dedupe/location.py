@@ -120,7 +120,7 @@ def locate(datelines: Iterable[str], headlines: Iterable[str], leads: Iterable[s
     titles = [_title_parts(headline, language) for headline in headlines]
     headlines = [headline for headline, _ in titles]
     leads = [*(_normalised(lead) for lead in leads), *(run_on for _, run_on in titles if run_on is not None)]
-    persons = {name for text in headlines + leads for name in _persons_in(text, language)}
+    persons = {name for text in headlines + leads for name in persons_in(text, language)}
     scores = _mention_scores(headlines, leads, language, persons)
     places = [place for dateline in datelines if (place := _dateline_place(dateline, language))]
     if places:
@@ -265,7 +265,7 @@ def places_in(text: str, language: str) -> tuple[Place, ...]:
 
 
 @lru_cache(maxsize=50_000)
-def _persons_in(text: str, language: str) -> tuple[str, ...]:
+def persons_in(text: str, language: str) -> tuple[str, ...]:
     """Surnames the text gives people ("Dunham" of "Lena Dunham"): a reader takes the same word
     for that person wherever the story names it alone ("says Carney")."""
     tokens = list(_WORD.finditer(text))

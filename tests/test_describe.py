@@ -237,6 +237,53 @@ def test_german_cues_name_what_a_reader_calls_the_category(headline, lead, expec
     assert categorise([headline], [lead], "de") == expected
 
 
+def test_a_missing_person_the_police_search_for_is_no_crime():
+    # Shortened from a real release of the Hamburg police: the police's name, a clinic, no offence.
+    title = ("POL-HH: Vermisstenfahndung nach einem 48-Jährigen\nPolizei Hamburg\nSeit Montag wird der 48-Jährige aus "
+             "Billstedt vermisst. Die Polizei fahndet mit einem Lichtbild nach dem Mann.")
+    lead = "Er hielt sich zuletzt zu einer Behandlung in einer Klinik auf. Hinweise nimmt die Polizei entgegen."
+    assert categorise([title], [lead], "de") == "Sonstiges"
+    assert categorise(["Polizei sucht vermisste Seniorin"], ["Die Polizei bittet um Hinweise."], "de") == "Sonstiges"
+
+
+def test_the_police_named_again_and_again_as_a_releases_sender_is_named_once():
+    title = ("Hund im Stadtpark entlaufen\nPolizei Hamburg\nDie Polizei bittet um Hinweise. Zeugen melden sich "
+             "bei der Polizei Hamburg.")
+    assert categorise([title], [""], "de") == "Sonstiges"
+    assert categorise(["Mann in Billstedt niedergeschlagen\nPolizei Hamburg"], [""], "de") == "Kriminalität"
+
+
+@pytest.mark.parametrize(("headline", "lead", "expected"), [
+    # A crime that a book or a film tells of is the work's subject (shortened from a real review).
+    ("„Wir, Mädchen in Auschwitz“", "Am Ende des Krieges ermordete ein SS-Kommando 20 Kinder. Die Morde fanden 1945 "
+     "statt. Ein neues Buch erzählt davon; der Schriftsteller schrieb darüber auch einen Roman.", "Kultur"),
+    ("Krimi zum Sonntag: Der Mörder ist immer der Gärtner", "Im neuen Film ermittelt die Kommissarin.", "Kultur"),
+    ("Mann nach Raubüberfall festgenommen", "Er hatte das Buch eines Kunden entwendet.", "Kriminalität"),
+])
+def test_a_crime_told_in_a_work_is_culture(headline, lead, expected):
+    assert categorise([headline], [lead], "de") == expected
+
+
+@pytest.mark.parametrize(("headline", "lead", "expected"), [
+    # In 2020 every story named Corona: who may enter a country is politics, customers' money back business.
+    ("Neue Ausnahmebestimmungen für Einreise nach Österreich", "An den Grenzen gelten in Zeiten des Coronavirus "
+     "verschärfte Bestimmungen, teilte das Gesundheitsministerium mit.", "Politik"),
+    ("Coronavirus: Bei ausgefallenen China-Reisen bekommen Kunden Geld zurück", "Viele Reiseveranstalter haben "
+     "Pauschalreisen abgesagt, wegen der neuen Lungenerkrankung. Corona …", "Wirtschaft"),
+])
+def test_a_corona_story_is_of_the_kind_its_subject_is(headline, lead, expected):
+    assert categorise([headline], [lead], "de") == expected
+
+
+@pytest.mark.parametrize(("headline", "expected"), [
+    ("Justin Bieber & Selena Gomez Get Intimate On The Dance Floor", "Kultur"),   # real UCI headlines
+    ("Video: Check out Justin Bieber's belligerent deposition", "Kultur"),
+    ("Playhouse set to be delivered to Hunter Ellis Monday", "Sonstiges"),       # a person, no show: no star
+])
+def test_an_english_headline_naming_a_person_with_a_word_of_show_business_is_culture(headline, expected):
+    assert categorise([headline], [""], "en") == expected
+
+
 @pytest.mark.parametrize(("headline", "expected"), [
     ("Familie des toten Sängers entsetzt", "Kultur"),
     ("Auf der Spur des Mörders", "Kriminalität"),
