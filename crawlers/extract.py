@@ -52,8 +52,13 @@ _BOMS = (
 
 _ARTICLE_TYPES = ("BlogPosting", "LiveBlogPosting")  # besides every type ending in "Article"
 _OUTLET_NAME_MIN_INSIDE = 5  # shorter outlet names ("blz") count only as a whole author name
+_DIGIT = re.compile(r"\d")
 _AUTHOR_SEPARATORS = re.compile(r"\s*(?:[,;/&|]|\bund\b|\band\b)\s*")
-_BYLINE_PREFIX = re.compile(r"^(?:von|by)\b\s*:?\s*", re.IGNORECASE)  # alone, it is a label: no name
+# "Von", "Kommentar von", "Eine Analyse von" (alone, a label: no name)
+_BYLINE_PREFIX = re.compile(
+    r"^(?:(?:eine?\s+)?(?:kommentar|analyse|gastbeitrag|interview|reportage|essay|glosse|bericht|text)\s+)?(?:von|by)\b\s*:?\s*",
+    re.IGNORECASE,
+)
 # A read-more line names itself and then links: "Lesen Sie auch: <a>…</a>", "Auch interessant » <a>…</a>".
 _READ_MORE = re.compile(
     r"(?:Lesen Sie (?:auch|mehr|hier)|Auch interessant|Mehr zum Thema|Das könnte Sie auch interessieren"
@@ -92,7 +97,10 @@ _PUBLISHED_IN_DOM = (
 # sentences ("Von der Leyen sagte …"): the group "colon" is None then; a date label needs none.
 _DATE_LABEL = re.compile(r"(?:Datum|(?:Veröffentlicht|Erschienen|Publiziert|Erstellt)(?: am)?)\b\s*(?P<colon>:?)\s*")
 _AUTHOR_LABEL = re.compile(r"(?:Autor(?:in)?(?:nen|en)?(?:/Autor(?:in)?)?|Von)\b\s*(?P<colon>:)?\s*")
-_LABEL_WORDS = ("Datum", "Veröffentlicht", "Erschienen", "Publiziert", "Erstellt", "Autor", "Von")
+_LABEL_WORDS = ("Datum", "Veröffentlicht", "Erschienen", "Publiziert", "Erstellt", "Autor", "Von", "von")
+# A byline in words, an element of its own whatever its class: "von Anna Muster und Ben Beispiel"
+_NAME = r"[A-ZÄÖÜ][\w'’.-]+(?:\s+[A-ZÄÖÜ][\w'’.-]+){1,3}"
+_BYLINE_PHRASE = re.compile(rf"[Vv]on\s+{_NAME}(?:\s*(?:,|und|&)\s*{_NAME})*")
 # and after them, the first element named as a date that shows one, outside teasers of other articles
 # ("<span class="article__date">05.08.2024, 20:59 Uhr</span>")
 _DATE_BOXES = (
@@ -111,7 +119,9 @@ _BYLINE_BOXES = (
     "//*[contains(@class, 'author') or contains(@class, 'byline')]"
     "[not(.//*[contains(@class, 'author') or contains(@class, 'byline')])]"
     "[not(ancestor-or-self::*[contains(@class, 'teaser')])]"  # another article's byline
+    "[not(contains(@class, 'position') or contains(@class, 'role') or contains(@class, 'job'))]"  # "Korrespondent"
 )
+_BYLINE_GROUP_DEPTH = 2  # the article's byline boxes sit this close to its first one; farther ones are other articles
 _BYLINE_MAX_CHARS = 80  # longer, it is an author's biography or a box of their articles
 # schema.org microdata: the author item's name, else its text
 _MICRODATA_AUTHORS = "//*[@itemprop='author'][not(self::meta)]"
@@ -611,15 +621,27 @@ class _Page:
         """Author names outside the JSON-LD, by source, most trusted first, each looked up only if needed."""
         yield _split_names(self.meta.get("article:author", []))
         yield _split_names(self.template_texts("authors"))
-        yield _split_names(self.meta.get("author", []))
+        meta_names = _split_names(self.meta.get("author", []))
+        linked = _split_names(map(_text, _select(self.root, _BYLINE_LINKS))) if meta_names else []
+        # the meta tag often names the first author only, where the byline's links name them all
+        yield linked if set(meta_names) < set(linked) else meta_names
         yield _split_names(map(_microdata_name, _select(self.root, _MICRODATA_AUTHORS)))
-        yield _split_names(map(_text, _select(self.root, _BYLINE_LINKS)))
+        yield linked or _split_names(map(_text, _select(self.root, _BYLINE_LINKS)))
         yield _split_names(self._byline_texts())
+        yield _split_names(_byline_phrases(self.root)[:1])
         yield _split_names(_labelled_values(self.root, _AUTHOR_LABEL)[:1])
 
     def _byline_texts(self) -> list[str]:
-        """The short texts of the elements named as a byline, in page order."""
-        return [text for text in map(_text, _select(self.root, _BYLINE_BOXES)) if text and len(text) <= _BYLINE_MAX_CHARS]
+        """The short texts of the article's byline: of the first element named as a byline that
+        names someone, and of the others under its grandparent (two authors in two boxes), in page order."""
+        boxes = [(box, text) for box, text in ((box, _text(box)) for box in _select(self.root, _BYLINE_BOXES))
+                 if len(text) <= _BYLINE_MAX_CHARS and _split_names([text])]
+        if not boxes:
+            return []
+        group = boxes[0][0]
+        for _ in range(_BYLINE_GROUP_DEPTH):
+            group = group.getparent() if group.getparent() is not None else group
+        return [text for box, text in boxes if _within(box, group)]
 
     def _stated_bylines(self) -> list[str]:
         """Bylines that state the authorship in words: "Von Anna Muster"."""
@@ -865,6 +887,11 @@ def _labelled_values(root: lxml.html.HtmlElement, label: re.Pattern[str]) -> lis
     return values
 
 
+def _byline_phrases(root: lxml.html.HtmlElement) -> list[str]:
+    """The texts of the elements that hold nothing but a byline in words, in page order."""
+    return [text for text in (_text(holder) for holder, _ in _label_texts(root)) if _BYLINE_PHRASE.fullmatch(text)]
+
+
 def _label_texts(root: lxml.html.HtmlElement) -> Iterator[tuple[lxml.html.HtmlElement, str]]:
     """The visible text nodes of the page's body that start with a label word, each with the element
     that holds it (a loop over the elements: an XPath over every text node costs three times as much)."""
@@ -903,7 +930,8 @@ def _split_names(values: Iterable[str]) -> list[str]:
         if value.startswith(("http://", "https://")):
             continue  # some outlets put the author's profile page into article:author
         text = _BYLINE_PREFIX.sub("", _clean(value) or "")
-        names.extend(name.strip() for name in _AUTHOR_SEPARATORS.split(text) if name.strip())
+        # a name holds no digits: "Veröffentlicht am 27.04.24", "03:07 Min." are a byline box's other lines
+        names.extend(name.strip() for name in _AUTHOR_SEPARATORS.split(text) if name.strip() and not _DIGIT.search(name))
     return names
 
 

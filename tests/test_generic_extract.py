@@ -258,6 +258,16 @@ def test_the_visible_byline_names_the_writer_where_json_ld_names_the_outlet() ->
          ["Anna Muster"]),
         ("", '<div itemprop="author" itemscope itemtype="https://schema.org/Person"><span itemprop="name">Anna Muster'
              "</span> <span>Korrespondentin</span></div>", ["Anna Muster"]),
+        ('<meta name="author" content="Anna Muster">',
+         '<p class="meta"><a href="/autoren/anna-muster">Anna Muster</a> und <a href="/autoren/ben-beispiel">Ben Beispiel</a></p>',
+         ["Anna Muster", "Ben Beispiel"]),
+        ("", '<div class="author-details"><span><span class="author">Anna Muster</span></span><span>'
+             '<span class="author">Ben Beispiel</span></span><span class="author-position">Korrespondentin</span></div>'
+             f'<p>{TEXT}</p><div class="more"><div><div><span class="author">Carla Weiter</span></div></div></div>',
+         ["Anna Muster", "Ben Beispiel"]),
+        ("", '<p class="x7f3k">von Anna Muster und Ben Beispiel</p>', ["Anna Muster", "Ben Beispiel"]),
+        ("", '<div class="author">Kommentar von Anna Muster</div>', ["Anna Muster"]),
+        ("", '<p class="byline">Anna Muster | 18.05.2026, 12:00 Uhr</p>', ["Anna Muster"]),
     ],
     ids=[
         "JSON-LD names the outlet, the byline says 'Von' and a name",
@@ -268,6 +278,11 @@ def test_the_visible_byline_names_the_writer_where_json_ld_names_the_outlet() ->
         "a label alone in its byline box is no name",
         "a teaser's byline is another article's",
         "schema.org microdata author",
+        "the meta tag names the first author, the byline links all",
+        "two byline boxes side by side, a job title, another article's byline farther off",
+        "a byline in words in an element of its own, whatever its class",
+        "a genre before 'von'",
+        "a byline box's date is no name",
     ],
 )
 def test_authors_stated_outside_json_ld_and_meta_tags(head: str, body: str, authors: list[str]) -> None:  # made-up pages
