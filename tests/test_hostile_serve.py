@@ -69,6 +69,10 @@ def test_one_request_cannot_make_serve_take_gigabytes(store: Path) -> None:
                                        f"result too large: over {MAX_RESULT_BYTES:,} bytes; ask for fewer rows or columns")
         status, answer = _sql(port, "select length(zeroblob(1000000)) as n")
         assert status == 200 and answer["rows"] == [[1000000]]
+        # Just under the cap: answered or refused, but never at the cost of half a gigabyte.
+        for sql in (f"select zeroblob({MAX_RESULT_BYTES - 1000})", f"select hex(zeroblob({MAX_RESULT_BYTES // 2 - 1000}))"):
+            status, answer = _sql(port, sql)
+            assert status == 200 or answer["error"].startswith("result too large"), (sql, answer)
         assert _peak_rss_mb(process.pid) < 500
 
 
