@@ -280,7 +280,7 @@ def _misses(page: Page, reading: Reading, result: Score) -> Iterator[str]:
     for measure, found, wanted in (("title", reading.title, expected.title), ("date", reading.published, expected.published),
                                    ("authors", reading.authors, expected.authors)):
         if getattr(result, measure) is False:
-            yield f"      {measure}: read {found!r}, expected {wanted!r}"
+            yield f"      {page.name} {measure}: read {found!r}, expected {wanted!r}"
 
 
 def report_quality(label: str, pages: Sequence[Page], per_page: bool, misses: bool = False) -> dict[str, float]:
