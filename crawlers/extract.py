@@ -80,7 +80,7 @@ _PUBLISHED_META = (
     "sailthru.date",
 )
 # Last resorts: the element the page marks as the publication time (schema.org microdata, HTML's
-# pubdate, hAtom's "published"), else the article's first time element.
+# pubdate, hAtom's "published"), else the article's first time element, the page's, its text.
 _PUBLISHED_IN_DOM = (
     "//*[@itemprop='datePublished']/@datetime | //*[@itemprop='datePublished'][not(self::meta)]/@content",
     "//time[@pubdate]/@datetime",
@@ -98,17 +98,18 @@ _PUBLISHED_IN_DOM = (
 _DATE_LABEL = re.compile(r"(?:Datum|(?:Veröffentlicht|Erschienen|Publiziert|Erstellt)(?: am)?)\b\s*(?P<colon>:?)\s*")
 _AUTHOR_LABEL = re.compile(r"(?:Autor(?:in)?(?:nen|en)?(?:/Autor(?:in)?)?|Von)\b\s*(?P<colon>:)?\s*")
 _LABEL_WORDS = ("Datum", "Veröffentlicht", "Erschienen", "Publiziert", "Erstellt", "Autor", "Von", "von")
+_NEXT_LABEL = re.compile(r"\s*[;|]?\s*\b[A-ZÄÖÜ][\w ]{1,30}:\s.*$")  # "Von: Anna Muster; Fotos: …" ends at "Fotos:"
 # A byline in words, an element of its own whatever its class: "von Anna Muster und Ben Beispiel"
 _NAME = r"[A-ZÄÖÜ][\w'’.-]+(?:\s+[A-ZÄÖÜ][\w'’.-]+){1,3}"
 _BYLINE_PHRASE = re.compile(rf"[Vv]on\s+{_NAME}(?:\s*(?:,|und|&)\s*{_NAME})*")
-# and after them, the first element named as a date that shows one, outside teasers of other articles
+# A date's last resort, after the labelled ones: the first element named as a date that shows one,
+# outside teasers of other articles
 # ("<span class="article__date">05.08.2024, 20:59 Uhr</span>")
 _DATE_BOXES = (
     "//*[contains(@class, 'date') or contains(@class, 'datum') or contains(@class, 'time')]"
     "[not(*[contains(@class, 'date') or contains(@class, 'datum') or contains(@class, 'time')])]"
     "[string-length(normalize-space()) < 80][not(ancestor-or-self::*[contains(@class, 'teaser')])]"
 )
-_NEXT_LABEL = re.compile(r"\s*[;|]?\s*\b[A-ZÄÖÜ][\w ]{1,30}:\s.*$")  # "Von: Anna Muster; Fotos: …" ends at "Fotos:"
 
 # Last resort for authors: links to author pages in the byline of the page's (first) article.
 _BYLINE_LINKS = (
