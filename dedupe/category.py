@@ -134,9 +134,10 @@ CUES: dict[str, dict[str, Cues]] = {
                             "umsatze hersteller produktion mittelstand kurzarbeit einzelhandel verbraucher "
                             "verbraucherin verbraucherinnen reiseveranstalter pauschalreise tourismus erstattung "
                             "ruckerstattung stornierung storniert stornieren gutschein gutscheine",
-                            starts="aktien borsen konzern umsatz wirtschafts insolvenz handels export kurs verbraucher",
+                            starts="aktien borsen konzern umsatz wirtschafts insolvenz handels export kurs verbraucher "
+                                   "finanzierung kredit darlehen",
                             ends="wirtschaft konzern unternehmen bank handel industrie branche hersteller geschaft "
-                                 "aktie aktien preise",
+                                 "aktie aktien preise finanzierung kredit kredite darlehen",
                             # no "Euro": a sum of money is named in every kind of story (a donation, a fine)
                             weak="milliarden millionen firma firmen preise kunden verkauf kette ausblick "
                                  "prognose ag"),
@@ -195,7 +196,8 @@ CUES: dict[str, dict[str, Cues]] = {
         "Technik": _cues("tech technology app apps smartphone smartphones iphone ipad ios android google apple microsoft "
                          "software hackers xbox playstation gaming console wearables wearable gadget samsung windows "
                          "sdk internet twitter facebook outage gamers multiplayer pc ps4 consoles livestream "
-                         "servers developers gadgets tablet tablets laptop chip chips processor browser chrome "
+                         "servers developers gadgets tablet tablets laptop laptops computer computers chip chips "
+                         "processor browser chrome "
                          "cloud cyber hacker hacked malware smartwatch drone drones",
                          weak="online game games phone update download device devices streaming"),
         "Kultur": _cues("movie movies film films album song songs singer actor actress concert festival trailer "

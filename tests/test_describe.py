@@ -229,6 +229,9 @@ def test_a_german_compound_is_of_the_kind_its_head_names(headline, lead, expecte
     ("DGAP-Adhoc: Brauholding AG nimmt Prognose zurück", "Wegen der Covid-19-Pandemie sinkt der Absatz. Die Pandemie "
      "trifft die Gastronomie; Covid-19 …", "Wirtschaft"),
     ("Quoten: Komödie vor Krimireihe", "5,3 Millionen Zuschauer sahen die Sendung im Ersten.", "Kultur"),
+    # A bank's loans are business (shortened from a real advertorial).
+    ("Individuelle Finanzierungslösungen", "Sprechen Sie mit unseren Experten über Wohnbaudarlehen und die "
+     "Finanzierung Ihres Hausbaus.", "Wirtschaft"),
     # A sum of money is named in every kind of story: a donation is no business news.
     ("Schützenverein spendet 500 Euro", "Die 500 Euro gehen an den Kindergarten, weitere 200 Euro an die Tafel.",
      "Sonstiges"),
@@ -299,6 +302,7 @@ def test_a_german_cue_counts_in_its_inflected_forms(headline, expected):
     ("'The Voice' Recap: Things Get 'Crazy' As Blind Auditions Continue", "Kultur"),
     ("Prince Harry and girlfriend Cressida Bonas cosy up at We Day UK", "Kultur"),
     ("Titanfall's Huge Installation Size Causing Problems For Gamers", "Technik"),
+    ("How to easily watch any movie from your computer for free", "Technik"),
     ("Ind. sex offender jailed in Colo. triple slaying", "Kriminalität"),
     ("Reality star apologises for tweet", "Kultur"),          # made up: a "star" alone is a celebrity
 ])
