@@ -44,13 +44,17 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         raise
 
 
+NEARLY_FULL_BYTES = 1_000_000   # an I/O error of a store on a disk with less free space than this is the full disk
+
+
 def store_error_message(error: sqlite3.Error, path: str, busy_timeout: float) -> str:
     """One line a user can act on for an error of the store at ``path``, by SQLite's error code."""
     code = getattr(error, "sqlite_errorname", "") or ""
     if code.startswith("SQLITE_BUSY") or code.startswith("SQLITE_LOCKED"):
         return (f"store {path} is busy: another process held its write lock for more than {busy_timeout:g} s "
                 "(store.busy_timeout in the config)")
-    if code.startswith("SQLITE_FULL"):
+    # A write-ahead log or its index that cannot grow fails as an I/O error, not as SQLITE_FULL.
+    if code.startswith("SQLITE_FULL") or (code.startswith("SQLITE_IOERR") and _free_bytes(path) < NEARLY_FULL_BYTES):
         return f"store {path}: disk full ({_size(_free_bytes(path))} free on its disk)"
     if code.startswith("SQLITE_READONLY"):
         return f"store {path} is read-only here ({error}); only newsagg status, stories, feed and serve read it"

@@ -275,3 +275,21 @@ def test_a_disk_that_fills_during_a_crawl_stops_it_in_one_line_keeping_what_it_s
     assert kept, problems[0]
     assert int(stored) == int(kept.group(2)) < len(server.pages)
 
+
+
+@needs_mount_namespace
+def test_a_crawl_onto_a_disk_already_full_is_one_line_saying_so(tmp_path: Path) -> None:
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    with OutletServer("rosenheim24") as server:
+        moved = " ".join(f"{name}={value}" for name, value in outlet_env({"rosenheim24": server}).items())
+        done = with_own_mounts(
+            'mount -t tmpfs -o size=4m tmpfs "$1"\n'
+            'python -c "import sys; from db.schema import connect; connect(sys.argv[1]).close()" "$1/news.db"\n'
+            'dd if=/dev/zero of="$1/filler" bs=1024 2>/dev/null || true\n'
+            f'env {moved} $NEWSAGG crawl --db "$1/news.db" --outlet rosenheim24 >/dev/null || echo "exit $?"\n',
+            disk)
+    assert done.stdout.splitlines() == ["exit 1"], done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    problems = [line for line in done.stderr.splitlines() if " WARNING " in line or " ERROR " in line or line.startswith("Error: ")]
+    assert problems and all(f"store {disk}/news.db: disk full (" in line for line in problems), done.stderr[-3000:]
