@@ -167,7 +167,11 @@ class CrawlFigures:
     pages_per_second: float    # article pages answered / (first request → last page answered)
     requests_per_second: float  # every request (robots.txt, feeds too), the same way
     most_at_once: int          # the most requests one host had at once
-    smallest_gap: float        # the smallest gap between two starts at one host
+    closest: tuple[Hit, Hit]   # the two starts at one host closest together
+
+    @property
+    def smallest_gap(self) -> float:
+        return self.closest[1].start - self.closest[0].start
     startup: float             # launch until the workers and the writer are ready, not counted
     most_unstored: int         # the writer's backlog: most entries on the stream at once
     oldest_unstored: float
@@ -175,6 +179,7 @@ class CrawlFigures:
     worker_cpu: float          # CPU seconds of all workers together
     writer_cpu: float
     load: tuple[float, float]  # the machine's 1-minute load average at the start and at the end
+    began: float               # the first request's start
 
 
 def crawl(workers: int, site: StandIn, delay: float, tmp: Path) -> tuple[CrawlFigures, list[dict[str, Any]]]:
@@ -216,14 +221,15 @@ def crawl(workers: int, site: StandIn, delay: float, tmp: Path) -> tuple[CrawlFi
     by_host: dict[str, list[Hit]] = {}
     for hit in sorted(hits, key=lambda hit: hit.start):
         by_host.setdefault(hit.host, []).append(hit)
-    gaps = [later.start - earlier.start for mine in by_host.values() for earlier, later in zip(mine, mine[1:])]
+    closest = min(((earlier, later) for mine in by_host.values() for earlier, later in zip(mine, mine[1:])),
+                  key=lambda pair: pair[1].start - pair[0].start)
     figures = CrawlFigures(
         workers, len(stored), len(articles) - len({(hit.host, hit.path) for hit in articles}),
         len(articles) / (last_answer - first), len(hits) / (last_answer - first),
-        max(max_concurrent(mine) for mine in by_host.values()), min(gaps), ready - launched,
+        max(max_concurrent(mine) for mine in by_host.values()), closest, ready - launched,
         max(unstored for unstored, _ in backlog), max(age for _, age in backlog), max(0.0, done_at - last_answer),
         sum(seconds for name, seconds in cpu.items() if name != "writer"), cpu["writer"],
-        (load_before, os.getloadavg()[0]),
+        (load_before, os.getloadavg()[0]), first,
     )
     return figures, stored
 
@@ -320,6 +326,11 @@ def main() -> None:
               f"{run.requests_per_second:>6.2f} {run.most_at_once:>7} {run.smallest_gap:>7.3f} {run.fetched_twice:>5} "
               f"{run.most_unstored:>7} {run.oldest_unstored:>5.1f}s {run.end_lag:>6.2f}s "
               f"{run.worker_cpu:>5.1f}/{run.writer_cpu:<5.1f} {run.load[0]:>4.1f}→{run.load[1]:<4.1f}")
+    print("the closest two starts at one host, by their paths (start → end, seconds into the run):")
+    for run in runs:
+        first, second = run.closest
+        print(f"  {run.workers} worker(s): {first.host} {first.path} {first.start - run.began:.3f} → {first.end - run.began:.3f}, "
+              f"{second.path} {second.start - run.began:.3f} → {second.end - run.began:.3f}")
     print(f"politeness bound: {args.hosts} hosts / {gap:g} s = {bound:.1f} requests/s, however many workers; "
           f"latency bound of one worker: {project.CONCURRENT_REQUESTS} at once / {args.delay:g} s = "
           f"{project.CONCURRENT_REQUESTS / args.delay:.0f} requests/s")
