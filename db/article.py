@@ -3,8 +3,8 @@ enters the store — the crawl pipeline, ``newsagg import`` and the cluster writ
 ``Article`` made by ``clean_article``, so an imported article is cleaned exactly like a crawled one.
 
 Cleaning is for the reader, not for matching: mojibake and entities repaired (``ftfy``), NFC, soft
-hyphens and stray white space removed, lines and paragraphs kept, quotes, dashes and case as the
-source has them. Matching keys are computed from the stored text elsewhere (``dedupe.text``).
+hyphens and white space at the ends of lines removed, lines, paragraphs, the spaces between words,
+quotes, dashes and case as the source has them. Matching keys are computed from the stored text elsewhere (``dedupe.text``).
 """
 
 from __future__ import annotations
@@ -72,11 +72,12 @@ def clean_article(fields: Mapping[str, Any]) -> Article:
 
 
 def clean_text(value: str) -> str | None:
-    """Mojibake repaired, NFC, no soft hyphens, one space between words; lines and paragraphs
-    (blank lines) kept; quotes and dashes as the source has them. None when nothing is left."""
+    """Mojibake repaired, NFC, no soft hyphens, no white space at the ends of lines; lines and
+    paragraphs (blank lines) kept; the spaces between words, quotes and dashes as the source has
+    them (a headline stays the source's character for character). None when nothing is left."""
     paragraphs = []
     for paragraph in _PARAGRAPH_BREAK.split(repair(value).replace("\u00ad", "")):
-        lines = (" ".join(line.split()) for line in paragraph.split("\n"))
+        lines = (line.strip() for line in paragraph.split("\n"))
         if text := "\n".join(line for line in lines if line):
             paragraphs.append(text)
     return "\n\n".join(paragraphs) or None

@@ -54,10 +54,10 @@ def test_a_clean_file_exits_0_and_fills_outlet_canonical_url_and_hash(tmp_path):
 
 
 def test_an_imported_article_is_cleaned_exactly_as_a_crawled_one(tmp_path):
-    # Made up for this test: the damage a page's text often has — a soft hyphen, runs of spaces,
-    # mojibake, an author named twice — in an import line.
-    line = {**GOOD, "title": "Brand  in der Alt\u00adstadt ", "teaser": "Die Feuerwehr war fÃ¼r   Stunden da.",
-            "body": "Erster  Absatz,\nzweite Zeile.\n\n\n  Zweiter Absatz. ", "authors": ["Anna  Muster", "Anna Muster"]}
+    # Made up for this test: the damage a page's text often has — a soft hyphen, white space at the
+    # ends of lines, empty lines, mojibake, an author named twice — in an import line.
+    line = {**GOOD, "title": " Brand in der Alt\u00adstadt ", "teaser": "Die Feuerwehr war fÃ¼r Stunden da.",
+            "body": "Erster Absatz,  \nzweite Zeile.\n\n\n  Zweiter Absatz. ", "authors": ["Anna Muster ", "Anna Muster"]}
     source = tmp_path / "damaged.jsonl"
     source.write_text(json.dumps(line) + "\n", encoding="utf-8")
     assert run("import", str(source), "--db", str(tmp_path / "news.db")).exit_code == 0
