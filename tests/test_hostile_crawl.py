@@ -248,8 +248,9 @@ def test_a_write_lock_held_shorter_than_the_busy_timeout_is_waited_for(crawl, db
     assert len(outcome.articles()) == len(server.pages) == 2
 
 
-@needs_mount_namespace
-def test_a_disk_that_fills_during_a_crawl_stops_it_in_one_line_keeping_what_it_stored(tmp_path: Path) -> None:
+def _crawl_on_a_small_disk(tmp_path: Path, fill: str, after: str = "") -> tuple[subprocess.CompletedProcess[str], Path, int]:
+    """A crawl of the rosenheim24 stand-in into a new store on a 4 MB disk of its own, filled by
+    the shell line ``fill`` first; then the shell lines ``after``. (outcome, the disk, pages served)"""
     disk = tmp_path / "disk"
     disk.mkdir()
     with OutletServer("rosenheim24") as server:
@@ -257,13 +258,22 @@ def test_a_disk_that_fills_during_a_crawl_stops_it_in_one_line_keeping_what_it_s
         done = with_own_mounts(
             'mount -t tmpfs -o size=4m tmpfs "$1"\n'
             'python -c "import sys; from db.schema import connect; connect(sys.argv[1]).close()" "$1/news.db"\n'
-            # About 200 kB left: room for some of the crawl's writes, not for all.
-            'dd if=/dev/zero of="$1/filler" bs=1024 count=$(( $(df -k --output=avail "$1" | tail -1) - 200 )) 2>/dev/null\n'
+            f"{fill}\n"
             f'env {moved} $NEWSAGG crawl --db "$1/news.db" --outlet rosenheim24 >/dev/null || echo "exit $?"\n'
-            'rm "$1/filler"\n'
-            '$NEWSAGG check --db "$1/news.db" >/dev/null && python -c "import sqlite3, sys; '
-            'print(sqlite3.connect(sys.argv[1]).execute(\'select count(*) from articles\').fetchone()[0])" "$1/news.db"\n',
+            f"{after}",
             disk)
+    return done, disk, len(server.pages)
+
+
+@needs_mount_namespace
+def test_a_disk_that_fills_during_a_crawl_stops_it_in_one_line_keeping_what_it_stored(tmp_path: Path) -> None:
+    done, disk, pages = _crawl_on_a_small_disk(
+        tmp_path,
+        # About 200 kB left: room for some of the crawl's writes, not for all.
+        'dd if=/dev/zero of="$1/filler" bs=1024 count=$(( $(df -k --output=avail "$1" | tail -1) - 200 )) 2>/dev/null',
+        'rm "$1/filler"\n'
+        '$NEWSAGG check --db "$1/news.db" >/dev/null && python -c "import sqlite3, sys; '
+        'print(sqlite3.connect(sys.argv[1]).execute(\'select count(*) from articles\').fetchone()[0])" "$1/news.db"\n')
     exit_line, stored = done.stdout.splitlines()
     assert exit_line == "exit 1", done.stdout + done.stderr
     assert "Traceback" not in done.stderr
@@ -273,22 +283,12 @@ def test_a_disk_that_fills_during_a_crawl_stops_it_in_one_line_keeping_what_it_s
                      r"the crawl stops and keeps the (\d+) articles? it stored before; the rest is left for the next crawl$",
                      problems[0])
     assert kept, problems[0]
-    assert int(stored) == int(kept.group(2)) < len(server.pages)
-
+    assert int(stored) == int(kept.group(2)) < pages
 
 
 @needs_mount_namespace
 def test_a_crawl_onto_a_disk_already_full_is_one_line_saying_so(tmp_path: Path) -> None:
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    with OutletServer("rosenheim24") as server:
-        moved = " ".join(f"{name}={value}" for name, value in outlet_env({"rosenheim24": server}).items())
-        done = with_own_mounts(
-            'mount -t tmpfs -o size=4m tmpfs "$1"\n'
-            'python -c "import sys; from db.schema import connect; connect(sys.argv[1]).close()" "$1/news.db"\n'
-            'dd if=/dev/zero of="$1/filler" bs=1024 2>/dev/null || true\n'
-            f'env {moved} $NEWSAGG crawl --db "$1/news.db" --outlet rosenheim24 >/dev/null || echo "exit $?"\n',
-            disk)
+    done, disk, _ = _crawl_on_a_small_disk(tmp_path, 'dd if=/dev/zero of="$1/filler" bs=1024 2>/dev/null || true')
     assert done.stdout.splitlines() == ["exit 1"], done.stdout + done.stderr
     assert "Traceback" not in done.stderr
     problems = [line for line in done.stderr.splitlines() if " WARNING " in line or " ERROR " in line or line.startswith("Error: ")]
