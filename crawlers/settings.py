@@ -2,7 +2,7 @@
 
 Loaded by name (``crawlers.settings``), never rebuilt from a bare dict: a bare dict
 silently falls back to Scrapy's defaults (robots.txt ignored, no delay). What the config
-file sets (store, crawl, log, grouping) comes on top, by ``crawlers.run.config_settings``.
+file sets (store, crawl, log, grouping) comes on top, by ``scheduler.crawl_child.config_settings``.
 """
 
 from db import schema as _schema
@@ -71,7 +71,7 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 # The config's values, set by the crawl child from the file it read and for `scrapy crawl` by this
 # add-on, from newsagg.toml (or -s NEWSAGG_CONFIG=FILE); these are their defaults, the config's too.
-ADDONS = {"crawlers.run.ConfigAddon": 0}
+ADDONS = {"scheduler.crawl_child.ConfigAddon": 0}
 NEWSAGG_CONFIG = None              # the config file `scrapy crawl` reads (None: $NEWSAGG_CONFIG, else ./newsagg.toml)
 NEWSAGG_DB = "news.db"
 NEWSAGG_BUSY_TIMEOUT = _schema.BUSY_TIMEOUT_MS / 1000  # seconds a write waits for another's write lock, then fails

@@ -40,7 +40,7 @@ class CrawlResult:
 
 
 class CrawlChild:
-    """A `python -m crawlers.run` process crawling some outlets into one store (opened and
+    """A `python -m scheduler.crawl_child` process crawling some outlets into one store (opened and
     migrated by the caller, so that a bad store is reported before any crawl starts)."""
 
     def __init__(self, db: str, outlets: Sequence[str], max_articles: int, config: Config):
@@ -49,7 +49,7 @@ class CrawlChild:
         # The child reads the config file we read (none: it looks where we looked, and finds none);
         # the store and the limit are what our command line chose.
         command = [
-            sys.executable, "-m", "crawlers.run", "--run-id", self.run_id, "--db", db,
+            sys.executable, "-m", "scheduler.crawl_child", "--run-id", self.run_id, "--db", db,
             "--max-articles", str(max_articles), *(["--config", config.source] if config.source else []), *self.outlets,
         ]
         # A session of its own: Ctrl-C in a terminal reaches only us, and we pass on exactly one

@@ -41,7 +41,7 @@ def worker(redis_url: str | None, config_file: str | None, outlets: tuple[str, .
 
     from crawlers.cluster import CLUSTER_SPIDERS, cluster_overrides
     from crawlers.frontier import redact, worker_id
-    from crawlers.run import configure_logging, project_settings, user_agent
+    from scheduler.crawl_child import configure_logging, project_settings, user_agent
 
     # Scrapy reports its start-up (version lists) and resets the loggers' levels while it sets up;
     # our logging is in place already (load), so silence that and set the levels again after it.

@@ -179,7 +179,7 @@ def test_crawl_opens_no_listening_socket(db_path: Path) -> None:
         page = server.pages[0]
         server.routes[page.path] = Reply(body=page.html, headers={"Content-Type": "text/html"}, delay=4)
         env = {**os.environ, **outlet_env({"t_online": server})}
-        child = subprocess.Popen([sys.executable, "-m", "crawlers.run", "--db", str(db_path), "--run-id", "socket-test", "t_online"],
+        child = subprocess.Popen([sys.executable, "-m", "scheduler.crawl_child", "--db", str(db_path), "--run-id", "socket-test", "t_online"],
                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             deadline = time.monotonic() + 30
@@ -314,7 +314,7 @@ def test_stopping_newsagg_crawl_closes_the_crawl_and_keeps_its_counts(db_path: P
     status, new = conn.execute("SELECT status, new FROM crawl_runs").fetchone()
     stored = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
     assert (status, new) == ("interrupted", stored) and stored >= 1
-    leftovers = subprocess.run(["pgrep", "-f", f"crawlers.run --db {db_path}"], capture_output=True, text=True)
+    leftovers = subprocess.run(["pgrep", "-f", f"scheduler.crawl_child --db {db_path}"], capture_output=True, text=True)
     assert leftovers.stdout == ""
 
 
@@ -454,7 +454,7 @@ def test_every_crawl_path_takes_the_whole_config(tmp_path: Path, path: str) -> N
         if path == "newsagg crawl":
             command, cwd = [sys.executable, "-m", "scheduler", "crawl", "--outlet", "rosenheim24", "--config", str(config)], tmp_path
         elif path == "crawl child":  # given only the file, as `newsagg crawl` and the daemon give it
-            command = [sys.executable, "-m", "crawlers.run", "--run-id", "r1", "--config", str(config), "rosenheim24"]
+            command = [sys.executable, "-m", "scheduler.crawl_child", "--run-id", "r1", "--config", str(config), "rosenheim24"]
             cwd = REPO
         elif path == "scrapy crawl from the repo root":
             command, cwd, env = ["scrapy", "crawl", "rosenheim24"], REPO, env | {"NEWSAGG_CONFIG": str(config)}

@@ -182,7 +182,7 @@ def test_a_huge_gzipped_sitemap_is_read_without_holding_its_tree() -> None:
 def test_with_no_network_the_crawl_says_so_once_and_stops_asking_the_host(db_path: Path) -> None:
     # The real crawl child with one setting changed: a resolver that fails every .invalid name.
     child = ("import sys; sys.path.insert(0, 'tests'); import crawlers.settings as settings; "
-             "settings.TWISTED_DNS_RESOLVER = 'local_outlets.FailingResolver'; from crawlers.run import main; main()")
+             "settings.TWISTED_DNS_RESOLVER = 'local_outlets.FailingResolver'; from scheduler.crawl_child import main; main()")
     env = {**os.environ, "NEWSAGG_T_ONLINE_BASE_URL": "http://no-network.invalid"}
     started = time.monotonic()
     done = subprocess.run([sys.executable, "-c", child, "--db", str(db_path), "--run-id", "r1", "t_online"],

@@ -1,4 +1,4 @@
-"""The crawl child process: ``python -m crawlers.run --run-id ID [--config FILE] [--db PATH] OUTLET…``.
+"""The crawl child process: ``python -m scheduler.crawl_child --run-id ID [--config FILE] [--db PATH] OUTLET…``.
 
 `newsagg crawl` and the daemon start one of these per crawl, because Twisted's
 reactor cannot be restarted inside one process. It reads the config itself, the file
@@ -28,7 +28,7 @@ from db.schema import connect
 from db.store import finish_run, start_run, transaction
 from scheduler.config import Config, ConfigError, load_config
 
-CONFIG_ADDON = "crawlers.run.ConfigAddon"
+CONFIG_ADDON = "scheduler.crawl_child.ConfigAddon"
 
 
 def config_settings(config: Config) -> dict[str, object]:
@@ -94,7 +94,7 @@ def child_config(args: argparse.Namespace) -> Config:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m crawlers.run")
+    parser = argparse.ArgumentParser(prog="python -m scheduler.crawl_child")
     parser.add_argument("--run-id", required=True)
     parser.add_argument("--config", help="TOML config file (default: $NEWSAGG_CONFIG, else ./newsagg.toml if present)")
     parser.add_argument("--db", help="the store (default: store.path of the config)")
