@@ -21,17 +21,15 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import Request, signals
-from scrapy.core.downloader import Downloader
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.http import Response
-from scrapy.settings import BaseSettings
 from twisted.internet import task
 from twisted.python.failure import Failure
 
 from crawlers import settings as project
 from crawlers.extensions import record_error
-from crawlers.frontier import Found, Frontier, Lease, Link, Politeness, RedisUnavailable, host_keys, worker_id
+from crawlers.frontier import Found, Frontier, Lease, Link, RedisUnavailable, host_keys, worker_id
 from crawlers.middlewares import FEED
 from crawlers.pipelines import clean_article
 from crawlers.spiders.news import SPIDERS, NewsSpider
@@ -40,7 +38,6 @@ from db.dates import now_iso, parse_datetime
 logger = logging.getLogger(__name__)
 LEASE_META, SLOT_META = "newsagg_lease", "newsagg_slot"
 BACKOUT_POLL_SECONDS = 0.05
-BUSY_HOSTS_POLL_SECONDS = 0.05
 REDIS_RETRY_SECONDS = 1.0
 
 
@@ -66,12 +63,6 @@ def cluster_overrides(redis_url: str, lease_seconds: float) -> dict[str, Any]:
     }
 
 
-def politeness(settings: BaseSettings) -> Politeness:
-    """The limits per host for all workers together (the delay with its margin, see crawlers.settings)."""
-    return Politeness(settings.getint("NEWSAGG_HOST_CONCURRENCY"),
-                      settings.getfloat("NEWSAGG_HOST_DELAY") + settings.getfloat("NEWSAGG_HOST_DELAY_MARGIN"))
-
-
 @functools.cache
 def _link(url: str) -> Link:
     """One per worker process, shared by its spiders: an outage is one log line, not one per outlet."""
@@ -91,7 +82,6 @@ class ClusterSpider(NewsSpider):
     link: Link
     worker: str
     lease_seconds: float
-    politeness: Politeness
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -109,7 +99,6 @@ class ClusterSpider(NewsSpider):
         spider.link = _link(url)
         spider.worker = worker_id()
         spider.lease_seconds = crawler.settings.getfloat("NEWSAGG_LEASE_SECONDS")
-        spider.politeness = politeness(crawler.settings)
         crawler.signals.connect(spider.closed_by_engine, signal=signals.spider_closed)
         crawler.signals.connect(spider.dropped, signal=signals.request_dropped)
         return spider
@@ -129,7 +118,7 @@ class ClusterSpider(NewsSpider):
                 await asyncio.sleep(BACKOUT_POLL_SECONDS)
                 continue
             try:
-                lease, reclaimed, queued = self.frontier.lease(self.name, self.lease_seconds, self.politeness)
+                lease, reclaimed = self.frontier.lease(self.name, self.lease_seconds)
                 self.link.ok()
             except RedisUnavailable as error:
                 self.link.lost(error)
@@ -138,8 +127,7 @@ class ClusterSpider(NewsSpider):
             if reclaimed:
                 logger.warning("%s: %d expired lease(s) of a stopped worker back in the queue", self.name, reclaimed)
             if lease is None:
-                # Queued requests whose hosts are busy: one of them is free again within a delay.
-                await asyncio.sleep(BUSY_HOSTS_POLL_SECONDS if queued else poll)
+                await asyncio.sleep(poll)
                 continue
             self.held[lease.entry] = lease
             yield self._request(lease)
@@ -238,6 +226,8 @@ class SharedPolitenessMiddleware:
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
+        self.concurrency = crawler.settings.getint("NEWSAGG_HOST_CONCURRENCY")
+        self.delay = crawler.settings.getfloat("NEWSAGG_HOST_DELAY") + crawler.settings.getfloat("NEWSAGG_HOST_DELAY_MARGIN")
         # Sent by Scrapy's downloader as it hands the request on to be sent: the start the delay counts from.
         crawler.signals.connect(self.request_started, signal=signals.request_reached_downloader)
 
@@ -250,7 +240,7 @@ class SharedPolitenessMiddleware:
         host, token = urlsplit(request.url).netloc.lower(), uuid.uuid4().hex
         while True:
             try:
-                wait = spider.frontier.acquire_slot(host, token, spider.politeness, spider.lease_seconds)
+                wait = spider.frontier.acquire_slot(host, token, self.concurrency, self.delay, spider.lease_seconds)
                 spider.link.ok()
             except RedisUnavailable as error:
                 spider.link.lost(error)
@@ -260,10 +250,6 @@ class SharedPolitenessMiddleware:
             await asyncio.sleep(wait)
         spider.slots[token] = host
         request.meta[SLOT_META] = (host, token)
-        # Scrapy's own download slot per host:port too, not per host name: hosts on one name (ports)
-        # would share its per-slot cap, and a request queued there past its start signal would go
-        # out late, closer to the host's next one than the delay (seen: 0.89 s on the stand-ins).
-        request.meta[Downloader.DOWNLOAD_SLOT] = host
 
     def request_started(self, request: Request, spider: scrapy.Spider) -> None:
         if (held := request.meta.get(SLOT_META)) is not None:

@@ -35,7 +35,6 @@ GROUP = "writers"
 WORKERS = f"{PREFIX}:workers"
 WORKER_SEEN_SECONDS = 60  # `newsagg status` counts a worker as alive this long after its heartbeat
 OUTLET_COUNTERS = ("discovered", "delivered", "failed")
-LOOK_AHEAD = 64  # queued requests a lease looks through for one whose host is free
 
 
 class RedisUnavailable(RuntimeError):
@@ -62,46 +61,25 @@ def _keys(outlet: str) -> dict[str, str]:
     return {name: f"{base}:{name}" for name in ("queue", "leases", "seen", "feeds", "stats")}
 
 
-HOST_PREFIX = f"{PREFIX}:host:"
-
-
 def host_keys(host: str) -> tuple[str, str, str]:
     """The host's slots (sorted set of tokens by expiry), last start time, and the token granted
     and not yet started."""
-    return f"{HOST_PREFIX}{host}:slots", f"{HOST_PREFIX}{host}:last", f"{HOST_PREFIX}{host}:starting"
+    return f"{PREFIX}:host:{host}:slots", f"{PREFIX}:host:{host}:last", f"{PREFIX}:host:{host}:starting"
 
 
 _NOW = "local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
 
-# KEYS queue, leases; ARGV lease ms, look-ahead, concurrency, delay ms, host key prefix
-# → {reclaimed, entry or '', entries looked at}
-# The first of the queue's first look-ahead entries whose host could take a request now (a slot
-# free, the delay since its last start over, no request granted and not yet started, none leased
-# for it within the delay): a request leased for a busy host would hold one of its worker's
-# downloads while it waits (the feeds at the head, all on one host, would hold them all). The
-# host is then kept for this lease for one delay. A preference only: the slots (_ACQUIRE) are what
-# holds the limits. The host keys are built here from the entries' URLs, as the worker's
-# SharedPolitenessMiddleware names them (host:port, lower case), which a single Redis allows.
+# KEYS queue, leases; ARGV lease ms → {reclaimed, entry or ''}
 _LEASE = _NOW + """
 local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)
 for _, entry in ipairs(expired) do
   redis.call('ZREM', KEYS[2], entry)
   redis.call('LPUSH', KEYS[1], entry)
 end
-local candidates = redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1)
-local delay = tonumber(ARGV[4])
-for _, entry in ipairs(candidates) do
-  local host = ARGV[5] .. string.lower(string.match(cjson.decode(entry).url, '^%a+://([^/?#]+)') or '')
-  if redis.call('EXISTS', host .. ':starting', host .. ':leased') == 0
-      and redis.call('ZCOUNT', host .. ':slots', now, '+inf') < tonumber(ARGV[3])
-      and tonumber(redis.call('GET', host .. ':last') or '0') + delay <= now then
-    redis.call('LREM', KEYS[1], 1, entry)
-    redis.call('ZADD', KEYS[2], now + tonumber(ARGV[1]), entry)
-    redis.call('SET', host .. ':leased', 1, 'PX', math.max(delay, 1))
-    return {#expired, entry, #candidates}
-  end
-end
-return {#expired, '', #candidates}
+local entry = redis.call('LPOP', KEYS[1])
+if not entry then return {#expired, ''} end
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[1]), entry)
+return {#expired, entry}
 """
 
 # KEYS: the sorted sets; ARGV: lease ms, then one member per key. XX: a lease that expired and went
@@ -190,14 +168,6 @@ return now
 
 
 @dataclass(frozen=True)
-class Politeness:
-    """The limits per host (host:port), for all workers together."""
-
-    concurrency: int  # requests at once
-    delay: float      # seconds between two request starts
-
-
-@dataclass(frozen=True)
 class Lease:
     entry: str  # the queue entry as stored: JSON with id, url, kind, lastmod
     url: str
@@ -247,16 +217,12 @@ class Frontier:
 
     # --- the queue ---------------------------------------------------------------------
 
-    def lease(self, outlet: str, lease_seconds: float, politeness: Politeness) -> tuple[Lease | None, int, bool]:
-        """The outlet's next request whose host can take it now, leased (None: the queue is empty,
-        or each of its next LOOK_AHEAD requests waits for its host); how many expired leases (of
-        workers that stopped renewing them) went back to the queue first; and whether requests
-        are queued."""
+    def lease(self, outlet: str, lease_seconds: float) -> tuple[Lease | None, int]:
+        """The next request of the outlet, leased; and how many expired leases (of workers that
+        stopped renewing them) went back to the queue first."""
         keys = _keys(outlet)
-        reclaimed, entry, queued = self._call(
-            self._lease, [keys["queue"], keys["leases"]],
-            [round(lease_seconds * 1000), LOOK_AHEAD, politeness.concurrency, round(politeness.delay * 1000), HOST_PREFIX])
-        return (Lease.of(entry) if entry else None), int(reclaimed), bool(queued)
+        reclaimed, entry = self._call(self._lease, [keys["queue"], keys["leases"]], [round(lease_seconds * 1000)])
+        return (Lease.of(entry) if entry else None), int(reclaimed)
 
     def renew(self, held: Sequence[tuple[str, str]], lease_seconds: float) -> None:
         """Extend leases and host slots, given as (sorted-set key, member)."""
@@ -294,11 +260,11 @@ class Frontier:
 
     # --- politeness per host ------------------------------------------------------------
 
-    def acquire_slot(self, host: str, token: str, politeness: Politeness, lease_seconds: float) -> float:
+    def acquire_slot(self, host: str, token: str, concurrency: int, delay: float, lease_seconds: float) -> float:
         """Take one of the host's request slots: 0 when taken, else seconds to wait before asking
         again. ``slot_started`` must follow as the request goes out (or the host waits a lease long)."""
         wait = self._call(self._acquire, list(host_keys(host)),
-                          [token, politeness.concurrency, round(politeness.delay * 1000), round(lease_seconds * 1000)])
+                          [token, concurrency, round(delay * 1000), round(lease_seconds * 1000)])
         return int(wait) / 1000
 
     def slot_started(self, host: str, token: str) -> None:

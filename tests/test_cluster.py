@@ -25,7 +25,7 @@ import pytest
 import redis
 
 from crawlers import settings as project
-from crawlers.frontier import STREAM, Found, Frontier, Politeness, RedisUnavailable
+from crawlers.frontier import STREAM, Found, Frontier, RedisUnavailable
 from db.store import ARTICLE_FIELDS
 from local_outlets import FixturePage, OutletServer, Route, fixture_pages, outlet_env
 from test_daemon import wait_until
@@ -487,37 +487,16 @@ def frontier(tmp_path: Path) -> Iterator[Frontier]:
         server.stop()
 
 
-POLITE = Politeness(concurrency=2, delay=0.2)
-
-
 def test_a_lease_not_renewed_goes_back_to_the_queue_and_a_renewed_one_stays(frontier: Frontier) -> None:
-    frontier.queue_feeds("t_online", ["http://a.invalid/feed", "http://b.invalid/feed"], "2026-01-01T00:00:00+00:00")
-    kept, _, _ = frontier.lease("t_online", 0.3, POLITE)
-    lost, _, _ = frontier.lease("t_online", 0.3, POLITE)
-    assert frontier.lease("t_online", 0.3, POLITE) == (None, 0, False)
+    frontier.queue_feeds("t_online", ["http://a.invalid/feed", "http://a.invalid/other"], "2026-01-01T00:00:00+00:00")
+    kept, _ = frontier.lease("t_online", 0.3)
+    lost, _ = frontier.lease("t_online", 0.3)
+    assert frontier.lease("t_online", 0.3) == (None, 0)
     for _ in range(3):
         time.sleep(0.15)
         frontier.renew([(frontier.lease_key("t_online"), kept.entry)], 0.3)
-    again, reclaimed, _ = frontier.lease("t_online", 10, POLITE)
+    again, reclaimed = frontier.lease("t_online", 10)
     assert (again, reclaimed) == (lost, 1)
-
-
-def test_a_lease_passes_over_requests_whose_host_cannot_take_one_now(frontier: Frontier) -> None:
-    frontier.queue_feeds("t_online", ["http://b.invalid/feed", "http://A.invalid/feed", "http://a.invalid/other"],
-                         "2026-01-01T00:00:00+00:00")  # feeds go to the head: a/other, A/feed, b/feed
-    first, _, _ = frontier.lease("t_online", 10, POLITE)
-    second, _, _ = frontier.lease("t_online", 10, POLITE)
-    assert (first.url, second.url) == ("http://a.invalid/other", "http://b.invalid/feed"), \
-        "the host of a.invalid (whatever its case) was just leased a request: the next one for it waits"
-    assert frontier.lease("t_online", 10, POLITE) == (None, 0, True)
-    assert frontier.acquire_slot("a.invalid", "t1", POLITE, 10) == 0
-    frontier.slot_started("a.invalid", "t1")
-    time.sleep(POLITE.delay / 2)
-    assert frontier.lease("t_online", 10, POLITE)[0] is None, "the delay since a.invalid's last start is not over"
-    time.sleep(POLITE.delay)
-    third, _, _ = frontier.lease("t_online", 10, POLITE)
-    assert third.url == "http://A.invalid/feed"
-    assert frontier.lease("t_online", 10, POLITE) == (None, 0, False)
 
 
 def test_the_seen_filter_queues_an_article_again_only_when_its_feed_announces_a_later_change(frontier: Frontier) -> None:
@@ -533,7 +512,7 @@ def test_the_seen_filter_queues_an_article_again_only_when_its_feed_announces_a_
 
 def test_a_host_gets_at_most_its_concurrency_and_starts_no_closer_than_the_delay(frontier: Frontier) -> None:
     def take(token: str) -> float:
-        return frontier.acquire_slot("h.invalid", token, POLITE, 5)
+        return frontier.acquire_slot("h.invalid", token, 2, 0.2, 5)
 
     assert take("a") == 0
     assert take("b") > 0, "a's request has not gone out yet"
