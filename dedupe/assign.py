@@ -18,7 +18,7 @@ from typing import Any
 from db import stories as sql
 from db.store import count_rows, transaction
 from dedupe.features import ArticleFeatures, article_features, article_terms, event_time
-from dedupe.evidence import FOLLOW_UP_DAYS
+from dedupe.evidence import EVENT_DAYS, FOLLOW_UP_DAYS
 from dedupe.furniture import DAY, FurnitureProfiles
 from dedupe.index import Match, StoryIndex, cosine
 from dedupe.merge import merged_story
@@ -183,10 +183,16 @@ class Grouper:
         marks = features.marks
         if not (marks.past_days or (marks.follow_up and marks.identifiers)):
             return []
+        start, end = features.event_time - FOLLOW_UP_DAYS * DAY, features.event_time
+        if not (marks.follow_up and marks.identifiers):
+            # A report names days from EVENT_DAYS before its publication to the day after: the
+            # reports about these days were published within that reach of them.
+            start = max(start, _midnight(min(marks.past_days)) - DAY)
+            end = min(end, _midnight(max(marks.past_days)) + (EVENT_DAYS + 1) * DAY)
         # Marks are not furniture, and an outlet's furniture changes slowly: the earlier reports
         # are weighed by the profile of the follow-up's own day, not each by that of its day.
         earlier = [(self._plain_features(row), int(row["story_id"])) for row in
-                   self._articles_between(features.event_time - FOLLOW_UP_DAYS * DAY, features.event_time, features.outlet)
+                   self._articles_between(start, end, features.outlet)
                    if row["story_id"] is not None and row["id"] != features.article_id]
         found: tuple[float, int] | None = None
         cited = False
@@ -264,6 +270,10 @@ class Grouper:
         for row in rows:
             if row["story_id"] not in already_whole:
                 self.index.add(int(row["story_id"]), self._features(row), row["copy_of"])
+
+
+def _midnight(day: date) -> float:
+    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp()
 
 
 def _day_of(moment: float) -> date:
