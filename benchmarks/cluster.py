@@ -3,7 +3,7 @@ hosts, every answer after 0.2 s (network latency), crawled by 1, 2 and 4 `newsag
 `newsagg ingest` under the cluster's politeness per host (at most 2 requests at once and 1 s between
 two starts, for all workers together); then the writer alone, on a backlog.
 
-    python benchmarks/cluster.py                      # about 6 minutes: 2,000 pages ≈ 110 s per worker count
+    python benchmarks/cluster.py                      # about 10 minutes: 2,000 pages take 150–220 s per worker count
     python benchmarks/cluster.py --pages 200 --workers 1 4   # a quick look
 
 Run by hand, not in CI. Needs redis-server: each run starts its own on a free loopback port (AOF
