@@ -24,12 +24,13 @@ _NUMBER_WORDS = {
     "zehn": 10, "elf": 11, "zwölf": 12, "dreizehn": 13, "vierzehn": 14, "fünfzehn": 15, "sechzehn": 16,
     "siebzehn": 17, "achtzehn": 18, "neunzehn": 19, "zwanzig": 20,
 }
+# The patterns without capitals below are matched against lower-cased text (``event_marks``):
+# several times faster than IGNORECASE on a lead of 1,000 characters.
 _AGE = re.compile(
-    r"\b(\d{1,3})\s?[-‐–]?\s?(?:j[äa]hrig|Jährig|J\.|year[- ]old|yo\b)"
-    r"|\b(\d{1,3}) Jahre alte?[nrms]?\b"
+    r"\b(\d{1,3})\s?[-‐–]?\s?(?:j[äa]hrig|j\.|year[- ]old|yo\b)"
+    r"|\b(\d{1,3}) jahre alte?[nrms]?\b"
     r"|\baged (\d{1,3})\b"
     rf"|\b({'|'.join(_NUMBER_WORDS)})j[äa]hrig",
-    re.IGNORECASE,
 )
 _MONTHS = {
     "januar": 1, "jänner": 1, "februar": 2, "märz": 3, "april": 4, "mai": 5, "juni": 6, "juli": 7,
@@ -38,17 +39,17 @@ _MONTHS = {
 }
 # "03.08.2026", "07.08.26", "3.8." — a day and month with the closing period (so "19.30 Uhr" is no date).
 _NUMERIC_DATE = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(?:(\d{4}|\d{2})\b)?")
-_NAMED_DATE = re.compile(rf"\b(\d{{1,2}})\.\s?({'|'.join(_MONTHS)})\b|\b({'|'.join(_MONTHS)}) (\d{{1,2}})\b", re.IGNORECASE)
+_NAMED_DATE = re.compile(rf"\b(\d{{1,2}})\.\s?({'|'.join(_MONTHS)})\b|\b({'|'.join(_MONTHS)}) (\d{{1,2}})\b")
 # Days a reader knows by name: "in der Silvesternacht", "an Heiligabend", "zum Jahreswechsel".
 _FEASTS = {"silvester": (12, 31), "jahreswechsel": (12, 31), "neujahr": (1, 1), "neujahrstag": (1, 1),
            "heiligabend": (12, 24), "new year's eve": (12, 31), "new year's day": (1, 1), "christmas eve": (12, 24)}
 _FEAST = re.compile(r"\b(silvester|jahreswechsel|neujahr(?:stag)?|heiligabend|new year's eve|new year's day|christmas eve)"
-                    r"(?:s|nacht|abend|tag|einsatz)?\b", re.IGNORECASE)
+                    r"(?:s|nacht|abend|tag|einsatz)?\b")
 _WEEKDAYS = {"montag": 0, "dienstag": 1, "mittwoch": 2, "donnerstag": 3, "freitag": 4, "samstag": 5, "sonnabend": 5,
              "sonntag": 6, "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5,
              "sunday": 6}
 # "am Freitagnachmittag", "Montagabend", "on Sunday": a weekday is the last such day up to publication.
-_WEEKDAY = re.compile(rf"\b({'|'.join(_WEEKDAYS)})(?:s|früh|morgen|vormittag|mittag|nachmittag|abend|nacht)?\b", re.IGNORECASE)
+_WEEKDAY = re.compile(rf"\b({'|'.join(_WEEKDAYS)})(?:s|früh|morgen|vormittag|mittag|nachmittag|abend|nacht)?\b")
 _STREET_WORDS = r"straße|strasse|str\.|weg|allee|platz|gasse|damm|ufer|chaussee|ring|steig|pfad|markt|brücke|promenade|kai"
 # "Mühsamstraße", "Simon-Dach-Straße", and two words whose first is an adjective of a place name
 # ("Ludwigsfelder Straße", "Emstaler Platz", "Prenzlauer Allee").
@@ -64,7 +65,6 @@ _FOLLOW_UP = re.compile(
     r"\b(?:folgemeldung|nachtrag(?:smeldung)?|fortschreibung|ergänzung zu|erstmeldung|update|aktualisier\w*|"
     r"wie (?:bereits )?berichtet|wir berichteten|(?:bereits )?berichtet(?:e|en)? (?:bereits|wir)|"
     r"follow-?up|as reported)\b",
-    re.IGNORECASE,
 )
 # Release numbers and file numbers a follow-up cites: "Nr. 0014", "250101-1", "1139."
 _IDENTIFIER = re.compile(r"(?<![\d.,:])(\d{3,}(?:[-/]\d+)*)(?![\d,]|\.\d)")
@@ -95,45 +95,46 @@ class EventMarks:
 def event_marks(title: str, text: str, published: float | None) -> EventMarks:
     """The marks of the event that a headline and lead name; ``published`` in epoch seconds."""
     passage = f"{title}\n{text}"
+    lowered = passage.lower()
     day = datetime.fromtimestamp(published, timezone.utc).date() if published else None
-    named = _days(passage, day)
+    named = _days(lowered, day)
     past = frozenset(d for d in named if day and PAST_REFERENCE_DAYS <= (day - d).days <= FOLLOW_UP_DAYS)
     # Only days of the week before publication tell the event's day; older ones are background.
     days = frozenset(d for d in named if day and -1 <= (day - d).days <= EVENT_DAYS)
-    weekdays = _weekdays(passage, day) if day else frozenset()
+    weekdays = _weekdays(lowered, day) if day else frozenset()
     dateline = _CAPITAL_DATELINE.search("\n".join(text.lstrip().splitlines()[:DATELINE_LINES]))
     return EventMarks(
-        ages=frozenset(_ages(passage)),
+        ages=frozenset(_ages(lowered)),
         days=days,
         weekdays=weekdays,
         streets=frozenset(_streets(passage)),
         dateline=fold(dateline.group(1)) if dateline else "",
-        follow_up=bool(_FOLLOW_UP.search(passage[:600])),
+        follow_up=bool(_FOLLOW_UP.search(passage[:600].lower())),
         identifiers=frozenset(match.group(1) for match in _IDENTIFIER.finditer(passage[:600]) if not _is_year(match.group(1))),
         past_days=past,
     )
 
 
-def _ages(text: str) -> list[int]:
+def _ages(lowered: str) -> list[int]:
     found = []
-    for match in _AGE.finditer(text):
+    for match in _AGE.finditer(lowered):
         digits = match.group(1) or match.group(2) or match.group(3)
-        age = int(digits) if digits else _NUMBER_WORDS[match.group(4).casefold()]
+        age = int(digits) if digits else _NUMBER_WORDS[match.group(4)]
         if 0 < age < 120:
             found.append(age)
     return found
 
 
-def _days(text: str, published: date | None) -> frozenset[date]:
+def _days(lowered: str, published: date | None) -> frozenset[date]:
     year = published.year if published else 2000
     found = set()
-    for match in _NUMERIC_DATE.finditer(text):
+    for match in _NUMERIC_DATE.finditer(lowered):
         found.add(_day(int(match.group(1)), int(match.group(2)), match.group(3), year))
-    for match in _NAMED_DATE.finditer(text):
+    for match in _NAMED_DATE.finditer(lowered):
         day_text, month_text = (match.group(1), match.group(2)) if match.group(1) else (match.group(4), match.group(3))
-        found.add(_day(int(day_text), _MONTHS[month_text.casefold()], None, year))
-    for match in _FEAST.finditer(text):
-        month, day = _FEASTS[match.group(1).casefold()]
+        found.add(_day(int(day_text), _MONTHS[month_text], None, year))
+    for match in _FEAST.finditer(lowered):
+        month, day = _FEASTS[match.group(1)]
         found.add(_day(day, month, None, year))
     # A day named without its year is the last one up to publication ("31. Dezember" on 3 January).
     return frozenset(day if not published or day <= published + timedelta(days=1) else _year_before(day)
@@ -147,12 +148,12 @@ def _year_before(day: date) -> date:
         return day - timedelta(days=365)
 
 
-def _weekdays(text: str, published: date) -> frozenset[date]:
+def _weekdays(lowered: str, published: date) -> frozenset[date]:
     """The days of the weekdays a text names: the last such day up to its publication. Only as
     good as the publishing date, so these tell a follow-up's first report, not two events apart."""
     found = set()
-    for match in _WEEKDAY.finditer(text):
-        back = (published.weekday() - _WEEKDAYS[match.group(1).casefold()]) % 7
+    for match in _WEEKDAY.finditer(lowered):
+        back = (published.weekday() - _WEEKDAYS[match.group(1)]) % 7
         found.add(published - timedelta(days=back))
     return frozenset(found)
 
