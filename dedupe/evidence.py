@@ -126,26 +126,16 @@ def _ages(lowered: str) -> list[int]:
 
 
 def _days(lowered: str, published: date | None) -> frozenset[date]:
-    year = published.year if published else 2000
     found = set()
     for match in _NUMERIC_DATE.finditer(lowered):
-        found.add(_day(int(match.group(1)), int(match.group(2)), match.group(3), year))
+        found.add(_day(int(match.group(1)), int(match.group(2)), match.group(3), published))
     for match in _NAMED_DATE.finditer(lowered):
         day_text, month_text = (match.group(1), match.group(2)) if match.group(1) else (match.group(4), match.group(3))
-        found.add(_day(int(day_text), _MONTHS[month_text], None, year))
+        found.add(_day(int(day_text), _MONTHS[month_text], None, published))
     for match in _FEAST.finditer(lowered):
         month, day = _FEASTS[match.group(1)]
-        found.add(_day(day, month, None, year))
-    # A day named without its year is the last one up to publication ("31. Dezember" on 3 January).
-    return frozenset(day if not published or day <= published + timedelta(days=1) else _year_before(day)
-                     for day in found if day is not None)
-
-
-def _year_before(day: date) -> date:
-    try:
-        return day.replace(year=day.year - 1)
-    except ValueError:   # 29 February
-        return day - timedelta(days=365)
+        found.add(_day(day, month, None, published))
+    return frozenset(day for day in found if day is not None)
 
 
 def _weekdays(lowered: str, published: date) -> frozenset[date]:
@@ -158,13 +148,17 @@ def _weekdays(lowered: str, published: date) -> frozenset[date]:
     return frozenset(found)
 
 
-def _day(day: int, month: int, year_text: str | None, default_year: int) -> date | None:
-    year = default_year
-    if year_text:
-        year = int(year_text) + (2000 if len(year_text) == 2 else 0)
+def _day(day: int, month: int, year_text: str | None, published: date | None) -> date | None:
+    """The date a text names; one without its year is the last such day up to publication
+    ("31. Dezember" on 3 January is the one before)."""
     try:
-        return date(year, month, day)
-    except ValueError:
+        if year_text:
+            return date(int(year_text) + (2000 if len(year_text) == 2 else 0), month, day)
+        if published is None:
+            return date(2000, month, day)
+        named = date(published.year, month, day)
+        return named if named <= published + timedelta(days=1) else date(published.year - 1, month, day)
+    except ValueError:   # no such day (31.02., or 29 February of the year before)
         return None
 
 
