@@ -623,14 +623,18 @@ class _Page:
         yield _split_names(self.meta.get("article:author", []))
         yield _split_names(self.template_texts("authors"))
         meta_names = _split_names(self.meta.get("author", []))
-        linked = _split_names(map(_text, _select(self.root, _BYLINE_LINKS))) if meta_names else []
         # the meta tag often names the first author only, where the byline's links name them all
-        yield linked if set(meta_names) < set(linked) else meta_names
+        yield self._linked_authors if meta_names and set(meta_names) < set(self._linked_authors) else meta_names
         yield _split_names(map(_microdata_name, _select(self.root, _MICRODATA_AUTHORS)))
-        yield linked or _split_names(map(_text, _select(self.root, _BYLINE_LINKS)))
+        yield self._linked_authors
         yield _split_names(self._byline_texts())
         yield _split_names(_byline_phrases(self.root)[:1])
         yield _split_names(_labelled_values(self.root, _AUTHOR_LABEL)[:1])
+
+    @cached_property
+    def _linked_authors(self) -> list[str]:
+        """The names of the links to author pages in the article's byline."""
+        return _split_names(map(_text, _select(self.root, _BYLINE_LINKS)))
 
     def _byline_texts(self) -> list[str]:
         """The short texts of the article's byline: of the first element named as a byline that
