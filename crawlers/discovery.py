@@ -154,7 +154,7 @@ class _EntryReader:
 
 
 def _children(element: etree._Element, name: str) -> list[etree._Element]:
-    return [child for child in element.iter() if isinstance(child.tag, str) and etree.QName(child).localname == name]
+    return [child for child in element.iter() if isinstance(child.tag, str) and _localname(child) == name]
 
 
 def _text(element: etree._Element, name: str) -> str | None:
