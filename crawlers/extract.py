@@ -15,6 +15,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cached_property, lru_cache
+from itertools import islice
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -628,8 +629,8 @@ class _Page:
         yield _split_names(map(_microdata_name, _select(self.root, _MICRODATA_AUTHORS)))
         yield self._linked_authors
         yield _split_names(self._byline_texts())
-        yield _split_names(_byline_phrases(self.root)[:1])
-        yield _split_names(_labelled_values(self.root, _AUTHOR_LABEL)[:1])
+        yield _split_names(islice(_byline_phrases(self.root), 1))
+        yield _split_names(islice(_labelled_values(self.root, _AUTHOR_LABEL), 1))
 
     @cached_property
     def _linked_authors(self) -> list[str]:
@@ -679,7 +680,7 @@ class _Page:
         yield next((node["datePublished"] for node in self.ld_objects if "datePublished" in node), None)
         for expression in _PUBLISHED_IN_DOM:
             yield from map(_text, _select(self.root, expression)[:1])
-        yield from _labelled_values(self.root, _DATE_LABEL)[:1]
+        yield from islice(_labelled_values(self.root, _DATE_LABEL), 1)
         yield from map(_text, _select(self.root, _DATE_BOXES))
 
     @property
@@ -865,11 +866,10 @@ def _microdata_name(author: lxml.html.HtmlElement) -> str:
     return author.get("content") or _text(author)
 
 
-def _labelled_values(root: lxml.html.HtmlElement, label: re.Pattern[str]) -> list[str]:
+def _labelled_values(root: lxml.html.HtmlElement, label: re.Pattern[str]) -> Iterator[str]:
     """The values the page labels with ``label`` in words, in page order: the text after the label
     in the element that holds it ("<li><strong>Datum</strong> 28.04.2023</li>", "Von: <a>…</a>"),
     or the <dd> after a <dt> holding the label alone."""
-    values = []
     for holder, node in _label_texts(root):
         text = " ".join(node.split())
         labelled = label.match(text)
@@ -888,13 +888,12 @@ def _labelled_values(root: lxml.html.HtmlElement, label: re.Pattern[str]) -> lis
             value = text[shown.end() :] if shown else ""
         value = _NEXT_LABEL.sub("", value).strip(" :")
         if value and len(value) <= _BYLINE_MAX_CHARS:
-            values.append(value)
-    return values
+            yield value
 
 
-def _byline_phrases(root: lxml.html.HtmlElement) -> list[str]:
+def _byline_phrases(root: lxml.html.HtmlElement) -> Iterator[str]:
     """The texts of the elements that hold nothing but a byline in words, in page order."""
-    return [text for text in (_text(holder) for holder, _ in _label_texts(root)) if _BYLINE_PHRASE.fullmatch(text)]
+    return (text for text in (_text(holder) for holder, _ in _label_texts(root)) if _BYLINE_PHRASE.fullmatch(text))
 
 
 def _label_texts(root: lxml.html.HtmlElement) -> Iterator[tuple[lxml.html.HtmlElement, str]]:
