@@ -181,10 +181,11 @@ class Grouper:
         FOLLOW_UP_DAYS: the one whose release number it cites next to "Folgemeldung"/"Nachtrag",
         else one of the earlier day it names that it matches on its own (and does not contradict)."""
         marks = features.marks
-        if not (marks.past_days or (marks.follow_up and marks.identifiers)):
+        cites_a_number = bool(marks.follow_up and marks.identifiers)
+        if not (marks.past_days or cites_a_number):
             return []
         start, end = features.event_time - FOLLOW_UP_DAYS * DAY, features.event_time
-        if not (marks.follow_up and marks.identifiers):
+        if not cites_a_number:
             # A report names days from EVENT_DAYS before its publication to the day after: the
             # reports about these days were published within that reach of them.
             start = max(start, _midnight(min(marks.past_days)) - DAY)
@@ -196,7 +197,7 @@ class Grouper:
                    if row["story_id"] is not None and row["id"] != features.article_id]
         found: tuple[float, int] | None = None
         cited = False
-        if marks.follow_up and marks.identifiers:
+        if cites_a_number:
             for identifier in sorted(marks.identifiers):
                 citing = [(report, story_id) for report, story_id in earlier if identifier in report.marks.identifiers]
                 if len(citing) == 1 and not marks.conflicts(citing[0][0].marks):
