@@ -53,9 +53,11 @@ def store_error_message(error: sqlite3.Error, path: str, busy_timeout: float) ->
     if code.startswith("SQLITE_BUSY") or code.startswith("SQLITE_LOCKED"):
         return (f"store {path} is busy: another process held its write lock for more than {busy_timeout:g} s "
                 "(store.busy_timeout in the config)")
-    # A write-ahead log or its index that cannot grow fails as an I/O error, not as SQLITE_FULL.
-    if code.startswith("SQLITE_FULL") or (code.startswith("SQLITE_IOERR") and _free_bytes(path) < NEARLY_FULL_BYTES):
-        return f"store {path}: disk full ({_size(_free_bytes(path))} free on its disk)"
+    if code.startswith(("SQLITE_FULL", "SQLITE_IOERR")):
+        free = _free_bytes(path)
+        # A write-ahead log or its index that cannot grow fails as an I/O error, not as SQLITE_FULL.
+        if code.startswith("SQLITE_FULL") or free < NEARLY_FULL_BYTES:
+            return f"store {path}: disk full ({_size(free)} free on its disk)"
     if code.startswith("SQLITE_READONLY"):
         return f"store {path} is read-only here ({error}); only newsagg status, stories, feed and serve read it"
     if code.startswith("SQLITE_CANTOPEN"):
