@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
 import ftfy
 
@@ -68,7 +68,7 @@ def clean_article(fields: Mapping[str, Any]) -> Article:
     if not article.get("title"):
         raise NoHeadline(f"{article['url']}: no headline")
     article["content_hash"] = content_hash(article)
-    return Article(**article)  # type: ignore[typeddict-item]
+    return cast(Article, article)
 
 
 def clean_text(value: str) -> str | None:
