@@ -81,8 +81,7 @@ def _most_representative(members: Sequence[Mapping[str, Any]], features: Mapping
         item = features[member["id"]]
         return sum(map(mul, item.vector.values(), map(total.__getitem__, item.vector))) / (item.norm or 1.0)
 
-    best = max(enumerate(members), key=lambda numbered: (closeness(numbered[1]), -numbered[0]))
-    return best[1]
+    return max(members, key=closeness)  # max keeps the first of equals: ties go to the earliest
 
 
 def _source_text(member: Mapping[str, Any], language: str) -> SourceText:
