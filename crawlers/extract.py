@@ -905,9 +905,10 @@ def _label_texts(root: lxml.html.HtmlElement) -> Iterator[tuple[lxml.html.HtmlEl
                 continue
             if element.text and element.tag not in _INVISIBLE and element.text.lstrip().startswith(_LABEL_WORDS):
                 yield element, element.text
-            parent = element.getparent()
-            if element.tail and parent is not None and element.tail.lstrip().startswith(_LABEL_WORDS):
-                yield parent, element.tail
+            if element.tail and element.tail.lstrip().startswith(_LABEL_WORDS):
+                parent = element.getparent()
+                if parent is not None:
+                    yield parent, element.tail
 
 
 def _ld_names(value: Any) -> list[str]:
