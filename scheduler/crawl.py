@@ -74,10 +74,11 @@ class CrawlChild:
         so when the store cannot take it: the child has said why in its own line)."""
         conn = connect(self.db, self.busy_timeout)
         try:
-            recorded = {run["outlet"]: run for run in runs_of(conn, self.run_id)}
+            rows = runs_of(conn, self.run_id)
+            recorded = {run["outlet"]: run for run in rows}
             missing = [name for name in self.outlets if recorded.get(name, {}).get("status", "running") == "running"]
             if not missing:
-                return runs_of(conn, self.run_id)
+                return rows
             ended = now_iso()
             reason = f"crawl process ended with status {returncode} before finishing"
             try:
