@@ -181,7 +181,7 @@ class Daemon:
         try:
             settle_abandoned_runs(self.db, self.config.busy_timeout)
         except sqlite3.Error as error:
-            raise RuntimeError(store_error_message(error, self.db, self.config.busy_timeout)) from None
+            raise RuntimeError(self._store_trouble(error)) from None
         self.scheduler.start(paused=True)
         self._schedule()
         self.scheduler.resume()
@@ -251,7 +251,10 @@ class Daemon:
             finally:
                 conn.close()
         except sqlite3.Error as error:  # only `newsagg status` reads it; crawling goes on
-            logger.warning("could not publish the schedule: %s", store_error_message(error, self.db, self.config.busy_timeout))
+            logger.warning("could not publish the schedule: %s", self._store_trouble(error))
+
+    def _store_trouble(self, error: sqlite3.Error) -> str:
+        return store_error_message(error, self.db, self.config.busy_timeout)
 
     def reload(self) -> None:
         try:
@@ -345,7 +348,7 @@ class Daemon:
             finally:
                 conn.close()
         except sqlite3.Error as error:
-            logger.warning("could not clear the schedule: %s", store_error_message(error, self.db, self.config.busy_timeout))
+            logger.warning("could not clear the schedule: %s", self._store_trouble(error))
         logger.info("daemon stopped")
 
 
